@@ -1,0 +1,81 @@
+-- ----------------------------------------------------------------------
+-- Function: pgq._retry_batch_events(3)
+--
+--      Copies events of a batch into the retry queue of the batch's
+--      consumer.  Shared by event_retry (one event) and event_retry_bulk.
+--
+--      PgQ's event_retry re-ran the whole batch query for every retried
+--      event: O(batch) per call.  Here the first call in a transaction scans
+--      the batch once, filtered by the wanted ids; from the second call on
+--      for the same batch in the same transaction, the batch is copied once
+--      into a session temp table (rows vanish at commit) and each further
+--      retry is an index lookup.  Retrying k events therefore costs at most
+--      two scans of the batch, not k.
+--
+-- Parameters:
+--      i_batch_id      - the batch
+--      i_event_ids     - ids of events of that batch
+--      i_retry_after   - when to deliver them again
+--
+-- Returns:
+--      matched  - how many of the ids are events of the batch
+--      inserted - how many were added (the others were already queued)
+-- ----------------------------------------------------------------------
+create or replace function pgq._retry_batch_events(
+    in i_batch_id bigint, in i_event_ids bigint[], in i_retry_after timestamptz,
+    out matched integer, out inserted integer)
+as $$
+declare
+    sub         record;
+    batch_key   constant text := 'pgq.retry_cache_batch';
+    seen_key    constant text := 'pgq.retry_seen_batch';
+    source_sql  text;
+begin
+    matched := 0;
+    inserted := 0;
+    select s.sub_id, s.sub_queue into sub
+      from pgq.subscription s
+     where s.sub_batch = i_batch_id;
+    if not found then
+        return;
+    end if;
+
+    if current_setting(batch_key, true) = i_batch_id::text then
+        source_sql := 'select * from pg_temp.pgq_retry_batch_cache';
+    elsif current_setting(seen_key, true) = i_batch_id::text
+          or coalesce(array_length(i_event_ids, 1), 0) > 1 then
+        -- retried more than once in this transaction: cache the batch
+        if pg_catalog.to_regclass('pg_temp.pgq_retry_batch_cache') is null then
+            create temp table pgq_retry_batch_cache (
+                ev_id bigint primary key, ev_time timestamptz, ev_retry int4,
+                ev_type text, ev_data text, ev_extra1 text, ev_extra2 text,
+                ev_extra3 text, ev_extra4 text
+            ) on commit delete rows;
+        else
+            delete from pg_temp.pgq_retry_batch_cache;
+        end if;
+        execute 'insert into pg_temp.pgq_retry_batch_cache'
+             || ' select ev_id, ev_time, ev_retry, ev_type, ev_data,'
+             || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4'
+             || ' from (' || pgq.batch_event_sql(i_batch_id) || ') b';
+        perform set_config(batch_key, i_batch_id::text, true);
+        source_sql := 'select * from pg_temp.pgq_retry_batch_cache';
+    else
+        perform set_config(seen_key, i_batch_id::text, true);
+        source_sql := pgq.batch_event_sql(i_batch_id);
+    end if;
+
+    execute 'with ev as (select * from (' || source_sql || ') b where b.ev_id = any ($1)),'
+         || ' ins as (insert into pgq.retry_queue (ev_retry_after, ev_queue, ev_id,'
+         || '   ev_time, ev_txid, ev_owner, ev_retry, ev_type, ev_data,'
+         || '   ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
+         || '  select distinct on (ev.ev_id) $2, $3, ev.ev_id, ev.ev_time, NULL::bigint, $4,'
+         || '   coalesce(ev.ev_retry, 0) + 1, ev.ev_type, ev.ev_data,'
+         || '   ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4'
+         || '   from ev'
+         || '  on conflict do nothing returning 1)'
+         || ' select (select count(distinct ev_id) from ev), (select count(*) from ins)'
+       into matched, inserted
+      using i_event_ids, i_retry_after, sub.sub_queue, sub.sub_id;
+end;
+$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -1,0 +1,387 @@
+// The weak points of PgQ that pgqpp fixes (DESIGN.md, issue "The queue in SQL"). Each test
+// asserts the fixed behaviour on our SQL and, where the old behaviour can be shown
+// deterministically, runs the same scenario on the real PgQ 3.5 C extension as a control:
+// the control proves that the test would fail on the old behaviour.
+#include "pg_test_env.hpp"
+#include "sql_helpers.hpp"
+#include "test_database.hpp"
+#include "wait_until.hpp"
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <future>
+#include <optional>
+#include <string>
+#include <thread>
+
+namespace {
+
+using namespace std::chrono_literals;
+using pgqpp::test::execute;
+using pgqpp::test::query_value;
+using pgqpp::test::template_kind;
+using pgqpp::test::test_database;
+
+/// Starts @p sql on its own connection in the background; the future yields the error text
+/// ("" on success).  Used to see whether a statement waits on a lock held by the test.
+std::future<std::string> run_in_background(std::string conninfo, std::string sql) {
+    return std::async(std::launch::async, [conninfo = std::move(conninfo), sql = std::move(sql)] {
+        try {
+            pqxx::connection conn{conninfo};
+            pqxx::nontransaction tx{conn};
+            tx.exec(sql);
+            return std::string{};
+        } catch (const std::exception& e) {
+            return std::string{e.what()};
+        }
+    });
+}
+
+/// Whether a backend of this database is waiting on a lock right now.
+bool someone_waits_on_a_lock(pqxx::connection& conn) {
+    return query_value<bool>(conn,
+                             "select exists (select 1 from pg_stat_activity"
+                             " where datname = current_database() and wait_event_type = 'Lock')");
+}
+
+// --- rotation --------------------------------------------------------------------------
+
+class Rotation : public ::testing::Test {
+protected:
+    test_database db_{template_kind::ours};
+    pqxx::connection conn_{db_.conninfo()};
+
+    void SetUp() override {
+        execute(conn_, "select pgq.create_queue('rq')");
+        execute(conn_, "select pgq.set_queue_config('rq', 'rotation_period', '0')");
+        execute(conn_, "select pgq.insert_event('rq', 't', 'd')");
+    }
+    int cur_table() {
+        return query_value<int>(conn_, "select queue_cur_table from pgq.queue where queue_name = 'rq'");
+    }
+    std::string table_to_truncate() {
+        return query_value<std::string>(
+            conn_, "select queue_data_pfx || '_' || ((queue_cur_table + 1) % queue_ntables)"
+                   " from pgq.queue where queue_name = 'rq'");
+    }
+};
+
+TEST_F(Rotation, SkipsARoundWhenTheTableIsLockedAndRotatesOnceItIsFree) {
+    // pg_dump holds ACCESS SHARE on every table it dumps
+    pqxx::connection dumper{db_.conninfo()};
+    pqxx::work dump_tx{dumper};
+    dump_tx.exec("lock table " + table_to_truncate() + " in access share mode");
+
+    execute(conn_, "set statement_timeout = '5s'");
+    execute(conn_, "select pgq.maint_rotate_tables_step1('rq')");  // must not wait
+    EXPECT_EQ(cur_table(), 0) << "rotated although the table was locked";
+
+    // producers and the ticker are not held up meanwhile
+    execute(conn_, "select pgq.insert_event('rq', 't', 'during lock')");
+    execute(conn_, "select pgq.ticker('rq')");
+
+    dump_tx.commit();
+    execute(conn_, "select pgq.maint_rotate_tables_step1('rq')");
+    EXPECT_EQ(cur_table(), 1);
+    execute(conn_, "select pgq.maint_rotate_tables_step2()");
+}
+
+/// An admin transaction that changed a queue's settings and is still open (or anything
+/// else holding the queue row) must not stall the maintenance daemon.
+void hold_queue_row_and_rotate(test_database& db, bool expect_wait) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('rq')");
+    execute(conn, "select pgq.set_queue_config('rq', 'rotation_period', '0')");
+
+    pqxx::connection admin{db.conninfo()};
+    pqxx::work admin_tx{admin};
+    admin_tx.exec("select pgq.set_queue_config('rq', 'ticker_max_count', '1000')");
+
+    auto rotation = run_in_background(
+        db.conninfo(), "set statement_timeout = '3s'; select pgq.maint_rotate_tables_step1('rq')");
+    const std::string error = rotation.get();
+    admin_tx.abort();
+    if (expect_wait) {
+        EXPECT_NE(error.find("statement timeout"), std::string::npos)
+            << "control: the real PgQ was expected to wait on the queue row, got: '" << error << "'";
+    } else {
+        EXPECT_EQ(error, "") << "rotation step 1 waited on the locked queue row";
+    }
+}
+
+TEST(RotationQueueRowLock, OursSkipsInsteadOfWaiting) {
+    test_database db{template_kind::ours};
+    hold_queue_row_and_rotate(db, /*expect_wait=*/false);
+}
+
+TEST(RotationQueueRowLock, ControlRealPgqWaits) {
+    test_database db{template_kind::pgq};
+    hold_queue_row_and_rotate(db, /*expect_wait=*/true);
+}
+
+// --- concurrent tickers ----------------------------------------------------------------
+
+/// Two tickers, the first one's transaction still open: PgQ inserts a second tick at once
+/// (its snapshot may then be older than a tick with a lower id); ours waits for the first
+/// ticker and then sees that no tick is needed.
+int ticks_from_two_overlapping_tickers(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('tq')");
+    execute(conn, "update pgq.queue set queue_ticker_max_count = 1,"
+                  " queue_ticker_max_lag = '1 hour' where queue_name = 'tq'");
+    execute(conn, "select pgq.insert_event('tq', 't', 'd')");
+    const auto before = query_value<int>(conn, "select count(*) from pgq.tick");
+
+    pqxx::connection first{db.conninfo()};
+    pqxx::work first_tx{first};
+    first_tx.exec("select pgq.ticker('tq')");
+
+    auto second = run_in_background(db.conninfo(), "select pgq.ticker('tq')");
+    // let the second ticker run into the first one's lock, if it takes any
+    pgqpp::test::wait_for(2s, [&] { return someone_waits_on_a_lock(conn); });
+    first_tx.commit();
+    EXPECT_EQ(second.get(), "");
+    return query_value<int>(conn, "select count(*) from pgq.tick") - before;
+}
+
+TEST(ConcurrentTickers, OursMakeOneTickNotTwo) {
+    test_database db{template_kind::ours};
+    EXPECT_EQ(ticks_from_two_overlapping_tickers(db), 1);
+}
+
+TEST(ConcurrentTickers, ControlRealPgqMakesTwo) {
+    test_database db{template_kind::pgq};
+    EXPECT_EQ(ticks_from_two_overlapping_tickers(db), 2);
+}
+
+TEST(ConcurrentTickers, TickSnapshotsOnlyGrowUnderManyTickersAndProducers) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('tq')");
+    execute(conn, "update pgq.queue set queue_ticker_max_count = 1,"
+                  " queue_ticker_max_lag = '0' where queue_name = 'tq'");
+
+    const auto deadline = std::chrono::steady_clock::now() + 3s;
+    auto worker = [&](const char* sql) {
+        return std::async(std::launch::async, [&, sql] {
+            pqxx::connection c{db.conninfo()};
+            int n = 0;
+            while (std::chrono::steady_clock::now() < deadline) {
+                execute(c, sql);
+                ++n;
+            }
+            return n;
+        });
+    };
+    auto t1 = worker("select pgq.ticker('tq')");
+    auto t2 = worker("select pgq.ticker('tq')");
+    auto t3 = worker("select pgq.ticker()");
+    auto p1 = worker("select pgq.insert_event('tq', 't', 'd')");
+    auto p2 = worker("select pgq.insert_event('tq', 't', 'd')");
+    EXPECT_GT(t1.get() + t2.get() + t3.get(), 10);
+    EXPECT_GT(p1.get() + p2.get(), 10);
+
+    // For consecutive ticks a < b: whatever a sees committed, b sees committed too.
+    const auto violations = query_value<int>(conn, R"(
+        with t as (
+            select tick_id, tick_snapshot,
+                   lag(tick_snapshot) over (order by tick_id) as prev
+              from pgq.tick where tick_queue = (select queue_id from pgq.queue where queue_name = 'tq'))
+        select count(*) from t
+         where prev is not null
+           and (txid_snapshot_xmax(tick_snapshot) < txid_snapshot_xmax(prev)
+                or txid_snapshot_xmin(tick_snapshot) < txid_snapshot_xmin(prev)
+                or exists (select 1 from txid_snapshot_xip(tick_snapshot) x
+                            where txid_visible_in_snapshot(x, prev))))");
+    EXPECT_EQ(violations, 0);
+}
+
+// --- event_retry cost ------------------------------------------------------------------
+
+/// Retries @p retries events of a 500-event batch one by one in one transaction and returns
+/// how many scans of the event tables that took.
+long event_table_scans_for_retries(test_database& db, int retries) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('eq')");
+    execute(conn, "select pgq.register_consumer('eq', 'c')");
+    execute(conn, "select pgq.insert_event('eq', 't', 'payload ' || i) from generate_series(1, 500) i");
+    execute(conn, "select pgq.force_tick('eq')");
+    execute(conn, "select pgq.ticker('eq')");
+
+    pqxx::work tx{conn};
+    const auto batch = tx.exec1("select pgq.next_batch('eq', 'c')")[0].as<long>();
+    const auto ids = tx.exec_params("select ev_id from pgq.get_batch_events($1) order by ev_id limit $2",
+                                    batch, retries);
+    // sequential scans count on the table, index scans on its index: sum both
+    const std::string scans_sql =
+        "select coalesce(sum(pg_stat_get_xact_numscans(r.oid)), 0) from pg_class r"
+        " where r.oid in (select i.inhrelid from pg_inherits i"
+        "                  where i.inhparent = (select queue_data_pfx::regclass from pgq.queue"
+        "                                        where queue_name = 'eq')"
+        "                 union all"
+        "                 select x.indexrelid from pg_index x join pg_inherits i on i.inhrelid = x.indrelid"
+        "                  where i.inhparent = (select queue_data_pfx::regclass from pgq.queue"
+        "                                        where queue_name = 'eq'))";
+    const auto before = tx.exec1(scans_sql)[0].as<long>();
+    for (const auto& row : ids)
+        EXPECT_EQ(tx.exec_params1("select pgq.event_retry($1, $2, 60)", batch, row[0].as<long>())[0].as<int>(), 1);
+    const auto after = tx.exec1(scans_sql)[0].as<long>();
+    EXPECT_EQ(tx.exec1("select count(*) from pgq.retry_queue")[0].as<int>(), retries);
+    tx.commit();
+    return after - before;
+}
+
+TEST(EventRetry, ManyRetriesInABatchScanTheBatchAtMostTwice) {
+    test_database db{template_kind::ours};
+    // two event tables may hold a batch, and each scan may touch both
+    EXPECT_LE(event_table_scans_for_retries(db, 100), 4);
+}
+
+TEST(EventRetry, ControlRealPgqScansTheBatchPerRetry) {
+    test_database db{template_kind::pgq};
+    EXPECT_GE(event_table_scans_for_retries(db, 100), 100);
+}
+
+// --- registration race -----------------------------------------------------------------
+
+/// The first registration of a consumer is still uncommitted when a second session
+/// registers the same name.
+std::string second_of_two_overlapping_registrations(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('q1')");
+    execute(conn, "select pgq.create_queue('q2')");
+
+    pqxx::connection first{db.conninfo()};
+    pqxx::work first_tx{first};
+    first_tx.exec("select pgq.register_consumer('q1', 'newcomer')");
+
+    auto second = run_in_background(db.conninfo(), "select pgq.register_consumer('q2', 'newcomer')");
+    pgqpp::test::wait_for(2s, [&] { return someone_waits_on_a_lock(conn); });
+    first_tx.commit();
+    return second.get();
+}
+
+TEST(ConcurrentRegistration, OursSucceedsForBoth) {
+    test_database db{template_kind::ours};
+    EXPECT_EQ(second_of_two_overlapping_registrations(db), "");
+    pqxx::connection conn{db.conninfo()};
+    EXPECT_EQ(query_value<int>(conn, "select count(*) from pgq.get_consumer_info() where consumer_name = 'newcomer'"), 2);
+    EXPECT_EQ(query_value<int>(conn, "select count(*) from pgq.consumer where co_name = 'newcomer'"), 1);
+}
+
+TEST(ConcurrentRegistration, ControlRealPgqFailsOnTheUniqueName) {
+    test_database db{template_kind::pgq};
+    EXPECT_NE(second_of_two_overlapping_registrations(db).find("consumer_name_uq"), std::string::npos);
+}
+
+TEST(ConcurrentRegistration, ManySessionsRegisteringTheSameConsumerAllSucceed) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    for (int q = 0; q < 4; ++q) execute(conn, "select pgq.create_queue('q" + std::to_string(q) + "')");
+
+    std::vector<std::future<std::string>> sessions;
+    for (int i = 0; i < 8; ++i)
+        sessions.push_back(run_in_background(
+            db.conninfo(),
+            "select pgq.register_consumer('q" + std::to_string(i % 4) + "', 'crowd');"
+            "select pgq.unregister_consumer('q" + std::to_string(i % 4) + "', 'crowd');"
+            "select pgq.register_consumer('q" + std::to_string(i % 4) + "', 'crowd')"));
+    for (auto& s : sessions) EXPECT_EQ(s.get(), "");
+    EXPECT_EQ(query_value<int>(conn, "select count(*) from pgq.get_consumer_info() where consumer_name = 'crowd'"), 4);
+}
+
+// --- NOTIFY on tick --------------------------------------------------------------------
+
+class tick_listener final : public pqxx::notification_receiver {
+public:
+    explicit tick_listener(pqxx::connection_base& conn) : pqxx::notification_receiver{conn, "pgq_tick"} {}
+    void operator()(const std::string& payload, int) override { payloads.push_back(payload); }
+    std::vector<std::string> payloads;
+};
+
+TEST(TickNotify, EachTickNotifiesChannelPgqTickWithTheQueueName) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('mail.in')");
+    execute(conn, "select pgq.create_queue('other')");
+    execute(conn, "update pgq.queue set queue_ticker_max_lag = '0'");
+
+    pqxx::connection listener_conn{db.conninfo()};
+    tick_listener listener{listener_conn};
+    listener_conn.get_notifs();
+
+    execute(conn, "select pgq.insert_event('mail.in', 't', 'd')");
+    execute(conn, "select pgq.ticker('mail.in')");
+    ASSERT_TRUE(pgqpp::test::wait_for(5s, [&] {
+        listener_conn.await_notification(0, 100000);
+        return !listener.payloads.empty();
+    }));
+    EXPECT_EQ(listener.payloads, std::vector<std::string>{"mail.in"});
+
+    // no tick, no notification; a rolled-back tick is not announced either
+    execute(conn, "update pgq.queue set queue_ticker_max_lag = '1 hour', queue_ticker_idle_period = '1 hour'");
+    execute(conn, "select pgq.ticker('mail.in')");
+    {
+        pqxx::work tx{conn};
+        tx.exec("select pgq.insert_event('other', 't', 'd')");
+        tx.exec("select pgq.force_tick('other')");
+        tx.exec("select pgq.ticker('other')");
+        tx.abort();
+    }
+    listener_conn.await_notification(0, 300000);
+    EXPECT_EQ(listener.payloads.size(), 1u);
+}
+
+// --- search_path of SECURITY DEFINER functions ----------------------------------------
+
+TEST(SecurityDefiner, EveryFunctionPinsItsSearchPath) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    const auto unpinned = query_value<std::string>(conn, R"(
+        select coalesce(string_agg(p.oid::regprocedure::text, ', '), '')
+          from pg_proc p
+         where p.pronamespace = 'pgq'::regnamespace and p.prosecdef
+           and not exists (select 1 from unnest(p.proconfig) c where c like 'search_path=%'))");
+    EXPECT_EQ(unpinned, "");
+    EXPECT_GT(query_value<int>(conn, "select count(*) from pg_proc where pronamespace = 'pgq'::regnamespace and prosecdef"), 15);
+}
+
+/// A pgq_writer puts its own now() before pg_catalog in search_path and inserts an event
+/// through the SECURITY DEFINER insert_event. Returns whether the definer's code called it.
+bool definer_code_used_callers_function(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('sq')");
+    // roles are cluster-wide and the ours/control tests may run at the same time
+    execute(conn, "do $$ begin create role pgqpp_mallory;"
+                  " exception when duplicate_object or unique_violation then null; end $$");
+    execute(conn, "grant pgq_writer to pgqpp_mallory");
+    execute(conn, "create schema mallory authorization pgqpp_mallory");
+    execute(conn, "set role pgqpp_mallory;"
+                  "create function mallory.now() returns timestamptz language sql as"
+                  " $$ select 'epoch'::timestamptz $$;"
+                  "reset role");
+    pqxx::work tx{conn};
+    tx.exec("set local role pgqpp_mallory");
+    tx.exec("set local search_path = mallory, pg_catalog, public");
+    const auto id = tx.exec1("select pgq.insert_event('sq', 't', 'd')")[0].as<long>();
+    tx.exec("reset role");
+    tx.exec("reset search_path");
+    const auto epoch = tx.exec_params1(
+        "select ev_time = 'epoch'::timestamptz from pgq.event_template where ev_id = $1", id)[0].as<bool>();
+    tx.abort();
+    return epoch;
+}
+
+TEST(SecurityDefiner, OursIgnoresTheCallersSearchPath) {
+    test_database db{template_kind::ours};
+    EXPECT_FALSE(definer_code_used_callers_function(db));
+}
+
+TEST(SecurityDefiner, ControlRealPgqRunsTheCallersFunctionWithDefinerRights) {
+    test_database db{template_kind::pgq};
+    EXPECT_TRUE(definer_code_used_callers_function(db));
+}
+
+}  // namespace
