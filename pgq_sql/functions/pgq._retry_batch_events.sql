@@ -12,6 +12,15 @@
 --      retry is an index lookup.  Retrying k events therefore costs at most
 --      two scans of the batch, not k.
 --
+--      This function is SECURITY DEFINER and pg_temp belongs to the caller's
+--      session: the cache table is used only if it is this function's owner's
+--      own plain table (no triggers, rules or policies), never an object the
+--      caller put there; its rows are always looked up by batch id, the
+--      session setting only says whether they are there already.  A table
+--      with duplicate ev_ids (explicit ids) is fine: the cache key is not
+--      unique.  Note: a transaction that used the cache cannot be PREPAREd
+--      (two-phase commit does not allow temp tables).
+--
 -- Parameters:
 --      i_batch_id      - the batch
 --      i_event_ids     - ids of events of that batch
@@ -30,6 +39,9 @@ declare
     batch_key   constant text := 'pgq.retry_cache_batch';
     seen_key    constant text := 'pgq.retry_seen_batch';
     source_sql  text;
+    cache       regclass;
+    use_cache   boolean;
+    filled      boolean := false;
 begin
     matched := 0;
     inserted := 0;
@@ -40,26 +52,48 @@ begin
         return;
     end if;
 
-    if current_setting(batch_key, true) = i_batch_id::text then
-        source_sql := 'select * from pg_temp.pgq_retry_batch_cache';
-    elsif current_setting(seen_key, true) = i_batch_id::text
-          or coalesce(array_length(i_event_ids, 1), 0) > 1 then
-        -- retried more than once in this transaction: cache the batch
-        if pg_catalog.to_regclass('pg_temp.pgq_retry_batch_cache') is null then
-            create temp table pgq_retry_batch_cache (
-                ev_id bigint primary key, ev_time timestamptz, ev_retry int4,
-                ev_type text, ev_data text, ev_extra1 text, ev_extra2 text,
-                ev_extra3 text, ev_extra4 text
+    -- cache the batch when it is retried from more than once in this transaction
+    use_cache := current_setting(batch_key, true) = i_batch_id::text
+                 or current_setting(seen_key, true) = i_batch_id::text
+                 or coalesce(cardinality(i_event_ids), 0) > 1;
+    if use_cache then
+        cache := pg_catalog.to_regclass('pg_temp.pgq_retry_cache');
+        if cache is null then
+            create temp table pgq_retry_cache (
+                batch_id bigint not null, ev_id bigint, ev_time timestamptz,
+                ev_retry int4, ev_type text, ev_data text, ev_extra1 text,
+                ev_extra2 text, ev_extra3 text, ev_extra4 text
             ) on commit delete rows;
+            create index on pg_temp.pgq_retry_cache (batch_id, ev_id);
+        elsif not exists (select 1 from pg_catalog.pg_class c
+                           where c.oid = cache and c.relkind = 'r'
+                             and c.relowner = (select r.oid from pg_catalog.pg_roles r
+                                                where r.rolname = current_user)
+                             and not c.relhastriggers and not c.relhasrules
+                             and not c.relrowsecurity)
+        then
+            -- The caller's session has put something else under that name
+            -- (say a table with a trigger, which would run with this
+            -- function's privileges): do without the cache.
+            use_cache := false;
         else
-            delete from pg_temp.pgq_retry_batch_cache;
+            -- a hint only: the rows are looked up by batch id anyway
+            filled := current_setting(batch_key, true) = i_batch_id::text;
         end if;
-        execute 'insert into pg_temp.pgq_retry_batch_cache'
-             || ' select ev_id, ev_time, ev_retry, ev_type, ev_data,'
-             || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4'
-             || ' from (' || pgq.batch_event_sql(i_batch_id) || ') b';
-        perform set_config(batch_key, i_batch_id::text, true);
-        source_sql := 'select * from pg_temp.pgq_retry_batch_cache';
+    end if;
+
+    if use_cache then
+        if not filled then
+            delete from pg_temp.pgq_retry_cache;
+            execute 'insert into pg_temp.pgq_retry_cache'
+                 || ' select $1, ev_id, ev_time, ev_retry, ev_type, ev_data,'
+                 || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4'
+                 || ' from (' || pgq.batch_event_sql(i_batch_id) || ') b'
+              using i_batch_id;
+            perform set_config(batch_key, i_batch_id::text, true);
+        end if;
+        source_sql := 'select * from pg_temp.pgq_retry_cache c where c.batch_id = '
+                   || i_batch_id;
     else
         perform set_config(seen_key, i_batch_id::text, true);
         source_sql := pgq.batch_event_sql(i_batch_id);

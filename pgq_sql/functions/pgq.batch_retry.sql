@@ -9,6 +9,9 @@
 --
 -- Errors:
 --      'batch_retry: batch <id> not found'
+--
+-- Difference from PgQ (intentional): an id the batch holds twice (explicit
+-- ids) is retried once; PgQ fails on the retry queue's key.
 -- ----------------------------------------------------------------------
 create or replace function pgq.batch_retry(i_batch_id bigint, i_retry_seconds integer)
 returns integer as $$

@@ -10,6 +10,10 @@
 --
 -- Errors:
 --      'event not found'
+--
+-- Difference from PgQ (intentional): if the batch holds the id twice
+-- (explicit ids given to insert_event_raw), one of them is retried and 1
+-- returned; PgQ hits the retry queue's key and returns 0, retrying none.
 -- ----------------------------------------------------------------------
 create or replace function pgq.event_retry(
     x_batch_id bigint, x_event_id bigint, x_retry_time timestamptz)

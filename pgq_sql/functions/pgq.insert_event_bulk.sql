@@ -17,7 +17,8 @@
 -- Errors:
 --      those of pgq.insert_event_raw, and
 --      'insert_event_bulk: ev_data must not be NULL',
---      'insert_event_bulk: <array> has <n> elements, ev_data has <m>'
+--      'insert_event_bulk: <array> has <n> elements, ev_data has <m>',
+--      'insert_event_bulk: <array> must be a one-dimensional array'
 -- ----------------------------------------------------------------------
 create or replace function pgq.insert_event_bulk(
     queue_name text, ev_type text[], ev_data text[],
@@ -29,7 +30,7 @@ declare
     q           record;
     n           integer;
     arr_name    text;
-    arr_len     integer;
+    arr         text[];
     count_key   text;
     tx_count    bigint;
     inserted    bigint;
@@ -40,17 +41,23 @@ begin
     if ev_data is null then
         raise exception 'insert_event_bulk: ev_data must not be NULL';
     end if;
-    n := coalesce(array_length(ev_data, 1), 0);
+    if array_ndims(ev_data) > 1 then
+        raise exception 'insert_event_bulk: ev_data must be a one-dimensional array';
+    end if;
+    n := cardinality(ev_data);
     foreach arr_name in array array['ev_type', 'ev_extra1', 'ev_extra2', 'ev_extra3', 'ev_extra4'] loop
-        arr_len := case arr_name
-                        when 'ev_type' then array_length(ev_type, 1)
-                        when 'ev_extra1' then array_length(ev_extra1, 1)
-                        when 'ev_extra2' then array_length(ev_extra2, 1)
-                        when 'ev_extra3' then array_length(ev_extra3, 1)
-                        else array_length(ev_extra4, 1) end;
-        if arr_len is not null and arr_len <> n then
+        arr := case arr_name
+                    when 'ev_type' then ev_type
+                    when 'ev_extra1' then ev_extra1
+                    when 'ev_extra2' then ev_extra2
+                    when 'ev_extra3' then ev_extra3
+                    else ev_extra4 end;
+        if array_ndims(arr) > 1 then
+            raise exception 'insert_event_bulk: % must be a one-dimensional array', arr_name;
+        end if;
+        if arr is not null and cardinality(arr) <> n then
             raise exception 'insert_event_bulk: % has % elements, ev_data has %',
-                            arr_name, arr_len, n;
+                            arr_name, cardinality(arr), n;
         end if;
     end loop;
 

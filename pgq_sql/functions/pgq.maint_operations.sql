@@ -10,6 +10,11 @@
 --      3. each queue's extra maintenance functions (queue_extra_maint)
 --      4. vacuum of metadata tables (only with autovacuum off)
 --      5. pgq_node / londiste periodic jobs, when those are installed
+--
+-- Differences from PgQ (intentional):
+--      an empty queue_extra_maint array ('{}') lists nothing (PgQ fails
+--      with 'lower bound of FOR loop cannot be null'); pgq_node root queues
+--      are listed by name (PgQ: in no particular order).
 -- ----------------------------------------------------------------------
 create or replace function pgq.maint_operations(out func_name text, out func_arg text)
 returns setof record as $$

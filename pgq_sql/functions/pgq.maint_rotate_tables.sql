@@ -8,6 +8,10 @@
 --      Rotation never waits on a lock: if the queue row or the table to
 --      truncate is locked (say by pg_dump), it skips this round, so
 --      producers, consumers and the ticker are never queued behind it.
+--      The queue row is locked FOR NO KEY UPDATE, which open ticker and
+--      consumer transactions do not conflict with (their foreign keys only
+--      hold KEY SHARE), but a registration in flight does (it holds FOR
+--      SHARE, see register_consumer_at).
 --
 --      Must be followed by pgq.maint_rotate_tables_step2() in a LATER
 --      transaction.
@@ -37,7 +41,11 @@ begin
            and queue_rotation_period is not null
            and queue_switch_step2 is not null
            and queue_switch_time + queue_rotation_period < current_timestamp
-           for update nowait;
+           -- NO KEY UPDATE: the foreign keys of pgq.tick, pgq.subscription
+           -- and pgq.retry_queue hold KEY SHARE locks on this row in every
+           -- open ticker or consumer (event_retry) transaction; FOR UPDATE
+           -- would conflict with those and skip rotation while any is open
+           for no key update nowait;
     exception when lock_not_available then
         return 0;
     end;

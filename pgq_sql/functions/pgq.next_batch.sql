@@ -17,6 +17,7 @@
 -- Errors:
 --      'Not subscriber to queue: <q>/<c>',
 --      'PgQ corruption: Consumer <c> on queue <q> does not see tick <t>'
+--      (<t> is the missing tick's id; PgQ always prints <NULL> there)
 --
 -- Notes:
 --      The subscription row is locked first, so two processes asking for

@@ -44,7 +44,11 @@ declare
     c_id        integer;
     start_tick  bigint;
 begin
-    select queue_id into q_id from pgq.queue where queue_name = x_queue_name;
+    -- FOR SHARE: rotation (maint_rotate_tables_step1, FOR NO KEY UPDATE
+    -- NOWAIT) must not run while this registration is in flight, as it
+    -- could not see the new consumer's position and might delete its tick
+    select queue_id into q_id from pgq.queue where queue_name = x_queue_name
+       for share;
     if not found then
         raise exception 'Event queue not created yet';
     end if;

@@ -3,21 +3,32 @@
 --
 --      Changes one queue setting: ticker_max_count, ticker_max_lag,
 --      ticker_idle_period, ticker_paused, rotation_period or
---      external_ticker (a 'queue_' prefix is accepted too).
+--      external_ticker.
 --
 -- Returns:
 --      1
 --
 -- Errors:
 --      'Invalid NULL value', 'No such event queue',
---      'cannot change parameter "%s"' (sic: PgQ's text), or the cast error
---      of a value that does not fit the column's type
+--      'cannot change parameter "<name>s"' (sic: PgQ's format string is
+--      '"%s"', so an 's' follows the name), the cast error of a value that
+--      does not fit the column's type (as in PgQ), and
+--      'invalid value for parameter "<name>": "<value>" (must not be negative)'
+--
+-- Differences from PgQ (intentional):
+--      * the 'queue_' prefix may be given too ('queue_ticker_max_count');
+--        PgQ adds it always and so refuses such a name;
+--      * a NULL value is refused with 'Invalid NULL value'; PgQ fails with
+--        'query string argument of EXECUTE is null';
+--      * negative counts and intervals are refused (PgQ stores them: a
+--        negative rotation_period or max_lag means "always").
 -- ----------------------------------------------------------------------
 create or replace function pgq.set_queue_config(
     x_queue_name text, x_param_name text, x_param_value text)
 returns integer as $$
 declare
-    col     text;
+    col         text;
+    negative    boolean := false;
 begin
     if x_queue_name is null or x_param_name is null or x_param_value is null then
         raise exception 'Invalid NULL value';
@@ -40,9 +51,22 @@ begin
         raise exception 'cannot change parameter "%s"', x_param_name;
     end if;
 
+    -- the column's type checks the value (with PgQ's error for a bad one)
     execute 'update pgq.queue set ' || pg_catalog.quote_ident(col)
          || ' = ' || pg_catalog.quote_literal(x_param_value)
          || ' where queue_name = ' || pg_catalog.quote_literal(x_queue_name);
+
+    -- then the range; the error undoes the update.  (Separate IFs: a cast
+    -- in an AND could be folded before the column test.)
+    if col = 'queue_ticker_max_count' then
+        negative := x_param_value::integer < 0;
+    elsif col in ('queue_ticker_max_lag', 'queue_ticker_idle_period', 'queue_rotation_period') then
+        negative := x_param_value::interval < interval '0';
+    end if;
+    if negative then
+        raise exception 'invalid value for parameter "%": "%" (must not be negative)',
+                        x_param_name, x_param_value;
+    end if;
     return 1;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -41,14 +41,14 @@ begin
         alter table pgq.queue add column queue_extra_maint text[];
     end if;
 
-    -- the insert fast path must know every queue (a re-install replaced it
-    -- with the empty version).  Only for a caller who may replace the
-    -- dispatcher: pgq_admin may run upgrade_schema() too (as in PgQ), and
+    -- the insert fast path must know every queue (a re-install replaced
+    -- insert_event_raw with the generic version).  Only for a caller who may
+    -- replace it: pgq_admin may run upgrade_schema() too (as in PgQ), and
     -- without the refresh inserts take the generic path, which is correct.
     if pg_catalog.has_function_privilege('pgq._refresh_insert_dispatch()', 'execute')
        and not exists (select 1 from pg_catalog.pg_proc p
                         where p.pronamespace = 'pgq'::pg_catalog.regnamespace
-                          and p.proname = '_insert_event_dispatch'
+                          and p.proname = 'insert_event_raw'
                           and not pg_catalog.pg_has_role(p.proowner, 'usage'))
     then
         perform pgq._refresh_insert_dispatch();

@@ -19,6 +19,10 @@ begin
         perform pg_catalog.pg_extension_config_dump('pgq.event_template', '');
         perform pg_catalog.pg_extension_config_dump('pgq.retry_queue', '');
         perform pg_catalog.pg_extension_config_dump('pgq.batch_id_seq', '');
+        -- the serial columns' sequences too, or a restore restarts them at 1
+        perform pg_catalog.pg_extension_config_dump('pgq.queue_queue_id_seq', '');
+        perform pg_catalog.pg_extension_config_dump('pgq.consumer_co_id_seq', '');
+        perform pg_catalog.pg_extension_config_dump('pgq.subscription_sub_id_seq', '');
     end if;
 end;
 $$;

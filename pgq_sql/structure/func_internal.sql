@@ -2,13 +2,12 @@
 -- Internal functions: used by the public API, the ticker and maintenance.
 -- ----------------------------------------------------------------------
 
--- Group: Low-level event insert
-\i functions/pgq.insert_event_raw.sql
-\i functions/pgq._insert_event_dispatch.sql
-
 -- Group: Names and sequences
 \i functions/pgq.quote_fqname.sql
 \i functions/pgq.seq_funcs.sql
+
+-- Group: Low-level event insert (generated, see the file)
+\i functions/pgq.insert_event_raw.sql
 
 -- Group: Batch contents
 \i functions/pgq.batch_event_tables.sql

@@ -75,7 +75,6 @@ grant execute on function
     pgq.drop_queue(text),
     pgq.set_queue_config(text, text, text),
     pgq.insert_event_raw(text, bigint, timestamptz, integer, integer, text, text, text, text, text, text),
-    pgq._insert_event_dispatch(integer, integer, bigint, timestamptz, integer, integer, text, text, text, text, text, text),
     pgq.event_retry_raw(text, text, timestamptz, bigint, timestamptz, integer, text, text, text, text, text, text)
 to pgq_admin;
 
