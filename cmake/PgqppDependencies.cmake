@@ -18,6 +18,12 @@ if(NOT PQXX_FOUND)
     pgqpp_missing_dependency("libpqxx >= 6.4" "libpqxx-dev")
 endif()
 
+# libpq itself (connection-string validation); libpqxx.pc does not list it.
+pkg_check_modules(PQ QUIET IMPORTED_TARGET libpq)
+if(NOT PQ_FOUND)
+    pgqpp_missing_dependency("libpq" "libpq-dev")
+endif()
+
 find_package(Boost 1.74 QUIET COMPONENTS program_options)
 if(NOT Boost_FOUND)
     pgqpp_missing_dependency("Boost.Program_options >= 1.74"
@@ -28,6 +34,14 @@ find_package(spdlog QUIET CONFIG)
 if(NOT spdlog_FOUND)
     pgqpp_missing_dependency("spdlog" "libspdlog-dev")
 endif()
+
+find_package(nlohmann_json 3 QUIET CONFIG)
+if(NOT nlohmann_json_FOUND)
+    pgqpp_missing_dependency("nlohmann_json" "nlohmann-json3-dev")
+endif()
+
+set(THREADS_PREFER_PTHREAD_FLAG ON)
+find_package(Threads REQUIRED)
 
 if(PGQPP_BUILD_TESTS)
     find_package(GTest QUIET CONFIG)
