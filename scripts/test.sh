@@ -3,7 +3,7 @@
 # Extra arguments go to ctest, e.g. scripts/test.sh -R sql.compat
 #
 # ctest's summary is the last thing printed and its status is the exit status. The test
-# cluster (build/pgtest) is stopped on any exit, including Ctrl-C and SIGTERM.
+# cluster (build/pgtest/run-<ctest pid>) is stopped on any exit, including Ctrl-C and SIGTERM.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -11,7 +11,12 @@ cd "$root"
 
 ctest_pid=""
 cleanup() {
-    bash tests/harness/pg_cluster.sh stop "$root/build/pgtest" >/dev/null 2>&1 || true
+    # ctest's cluster is build/pgtest/run-<ctest pid> (tests/CMakeLists.txt)
+    if [[ -n "$ctest_pid" ]]; then
+        bash tests/harness/pg_cluster.sh stop "$root/build/pgtest/run-$ctest_pid" >/dev/null 2>&1 || true
+    fi
+    # and any other cluster whose ctest is gone (e.g. if setsid had to fork)
+    bash tests/harness/pg_cluster.sh sweep "$root/build/pgtest" >/dev/null 2>&1 || true
 }
 on_signal() {
     trap - INT TERM HUP

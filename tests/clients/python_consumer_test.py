@@ -103,6 +103,11 @@ def load_cluster_env():
     cluster = os.environ.get("PGQPP_TEST_CLUSTER")
     if not cluster:
         raise TestFailure("PGQPP_TEST_CLUSTER is not set (run the test through ctest)")
+    # the base directory holds one cluster per ctest run, named after ctest (our parent)
+    own_run = os.path.join(cluster, "run-%d" % os.getppid())
+    if not os.path.isfile(os.path.join(cluster, "env")) and os.path.isfile(os.path.join(own_run, "env")):
+        cluster = own_run
+        os.environ["PGQPP_TEST_CLUSTER"] = cluster
     env_file = os.path.join(cluster, "env")
     if not os.path.isfile(env_file):
         raise TestFailure("no test cluster at %s (missing %s)" % (cluster, env_file))

@@ -1,9 +1,20 @@
 # shellcheck shell=bash
 # Shell helpers for pgqpp tests (source this file). The cluster comes from the ctest fixture:
-# $PGQPP_TEST_CLUSTER is the directory given to pg_cluster.sh start.
+# $PGQPP_TEST_CLUSTER is either the directory given to pg_cluster.sh start, or the base
+# directory under which every ctest run starts its own cluster in run-<ctest pid> (so that
+# two ctest runs in one build tree do not stop each other's server).
+
+# Points PGQPP_TEST_CLUSTER at the cluster of this test's ctest run (exported, for children).
+pgqpp_resolve_cluster() {
+    local base="${PGQPP_TEST_CLUSTER:?PGQPP_TEST_CLUSTER is not set (run the test through ctest)}"
+    if [[ ! -f "$base/env" && -f "$base/run-$PPID/env" ]]; then
+        export PGQPP_TEST_CLUSTER="$base/run-$PPID"
+    fi
+}
 
 pgqpp_load_env() {
-    local env_file="${PGQPP_TEST_CLUSTER:?PGQPP_TEST_CLUSTER is not set (run the test through ctest)}/env"
+    pgqpp_resolve_cluster
+    local env_file="$PGQPP_TEST_CLUSTER/env"
     if [[ ! -f "$env_file" ]]; then
         echo "pgqpp: no test cluster at $PGQPP_TEST_CLUSTER (missing $env_file)" >&2
         return 1

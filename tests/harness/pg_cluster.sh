@@ -3,6 +3,7 @@
 #
 #   pg_cluster.sh start DIR   initdb + start; writes DIR/env (PGHOST, PGPORT, PGUSER, PGDATABASE)
 #   pg_cluster.sh stop DIR    stop the server and remove DIR (safe to repeat)
+#   pg_cluster.sh sweep BASE  stop the clusters BASE/run-<pid> whose process <pid> is gone
 #
 # Layout: DIR/data, DIR/server.log, the unix socket in DIR, DIR/state (what stop must undo).
 # The socket goes to a short mktemp dir when DIR is too long for a socket path (~107 bytes),
@@ -224,8 +225,28 @@ cmd_start() {
     echo "pg_cluster.sh: PostgreSQL 15 running in $data (socket $sock_dir, port $port)"
 }
 
+# Stops the clusters under BASE whose ctest run is gone: BASE/run-<pid> with no live <pid>,
+# and a cluster left in BASE itself by an older layout.
+cmd_sweep() {
+    local base run pid
+    base=$(abs_dir "${1:-}")
+    [[ -d "$base" ]] || return 0
+    if [[ -f "$base/$MARKER" ]]; then
+        cmd_stop "$base"
+        return 0
+    fi
+    for run in "$base"/run-*; do
+        [[ -d "$run" ]] || continue
+        pid=${run##*/run-}
+        if [[ ! "$pid" =~ ^[0-9]+$ ]] || ! kill -0 "$pid" 2>/dev/null; then
+            cmd_stop "$run"
+        fi
+    done
+}
+
 case "${1:-}" in
 start) cmd_start "${2:-}" ;;
 stop) cmd_stop "${2:-}" ;;
-*) die "usage: pg_cluster.sh start|stop DIR" ;;
+sweep) cmd_sweep "${2:-}" ;;
+*) die "usage: pg_cluster.sh start|stop|sweep DIR" ;;
 esac

@@ -4,6 +4,8 @@
 #include <fstream>
 #include <stdexcept>
 
+#include <unistd.h>
+
 namespace pgqpp::test {
 
 namespace {
@@ -47,7 +49,12 @@ const pg_test_env& pg_test_env::get() {
         if (dir == nullptr || *dir == '\0') {
             throw std::runtime_error{"PGQPP_TEST_CLUSTER is not set; run database tests via ctest"};
         }
-        return load(dir);
+        // Either the cluster itself, or the base under which each ctest run has its own
+        // cluster, named after the ctest process (our parent).
+        const std::string base{dir};
+        const std::string own_run = base + "/run-" + std::to_string(getppid());
+        if (!std::ifstream{base + "/env"} && std::ifstream{own_run + "/env"}) return load(own_run);
+        return load(base);
     }();
     return env;
 }
