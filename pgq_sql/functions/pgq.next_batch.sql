@@ -20,9 +20,12 @@
 --      (<t> is the missing tick's id; PgQ always prints <NULL> there)
 --
 -- Notes:
---      The subscription row is locked first, so two processes asking for
---      the same consumer's batch are serialised (the second one gets the
---      same batch) instead of overwriting each other.
+--      Asking costs no write when there is nothing new: the row is read
+--      without a lock, and only when a batch is to be opened is it locked
+--      and re-checked.  So an idle consumer polling next_batch takes no
+--      transaction id and writes no WAL, and two processes asking for the
+--      same consumer's batch are still serialised (the second one gets the
+--      batch the first one opened) instead of overwriting each other.
 -- ----------------------------------------------------------------------
 create or replace function pgq.next_batch_custom(
     in i_queue_name text, in i_consumer_name text,
@@ -33,74 +36,87 @@ create or replace function pgq.next_batch_custom(
     out cur_tick_event_seq int8, out prev_tick_event_seq int8)
 as $$
 declare
-    s       record;
-    nxt     record;
+    s           record;
+    locked      record;
 begin
-    select sub.sub_queue, sub.sub_consumer, sub.sub_last_tick,
-           sub.sub_next_tick, sub.sub_batch,
-           t1.tick_time as last_time, t1.tick_event_seq as last_seq,
-           t2.tick_time as next_time, t2.tick_event_seq as next_seq
-      into s
-      from pgq.queue q
-      join pgq.subscription sub on sub.sub_queue = q.queue_id
-      join pgq.consumer c on c.co_id = sub.sub_consumer
-      left join pgq.tick t1 on t1.tick_queue = sub.sub_queue and t1.tick_id = sub.sub_last_tick
-      left join pgq.tick t2 on t2.tick_queue = sub.sub_queue and t2.tick_id = sub.sub_next_tick
-     where q.queue_name = i_queue_name
-       and c.co_name = i_consumer_name
-       for update of sub;
-    if not found then
-        raise exception '%', 'Not subscriber to queue: '
-            || coalesce(i_queue_name, 'NULL') || '/' || coalesce(i_consumer_name, 'NULL');
-    end if;
+    loop
+        select sub.sub_queue, sub.sub_consumer, sub.sub_last_tick,
+               sub.sub_next_tick, sub.sub_batch,
+               t1.tick_time as last_time, t1.tick_event_seq as last_seq,
+               t2.tick_time as next_time, t2.tick_event_seq as next_seq
+          into s
+          from pgq.queue q
+          join pgq.subscription sub on sub.sub_queue = q.queue_id
+          join pgq.consumer c on c.co_id = sub.sub_consumer
+          left join pgq.tick t1 on t1.tick_queue = sub.sub_queue and t1.tick_id = sub.sub_last_tick
+          left join pgq.tick t2 on t2.tick_queue = sub.sub_queue and t2.tick_id = sub.sub_next_tick
+         where q.queue_name = i_queue_name
+           and c.co_name = i_consumer_name;
+        if not found then
+            raise exception '%', 'Not subscriber to queue: '
+                || coalesce(i_queue_name, 'NULL') || '/' || coalesce(i_consumer_name, 'NULL');
+        end if;
 
-    if s.last_time is null then
-        raise exception 'PgQ corruption: Consumer % on queue % does not see tick %',
-                        i_consumer_name, i_queue_name, s.sub_last_tick;
-    end if;
+        if s.last_time is null then
+            raise exception 'PgQ corruption: Consumer % on queue % does not see tick %',
+                            i_consumer_name, i_queue_name, s.sub_last_tick;
+        end if;
 
-    prev_tick_id := s.sub_last_tick;
-    prev_tick_time := s.last_time;
-    prev_tick_event_seq := s.last_seq;
+        prev_tick_id := s.sub_last_tick;
+        prev_tick_time := s.last_time;
+        prev_tick_event_seq := s.last_seq;
 
-    if s.sub_batch is not null then
-        -- the open batch again
-        batch_id := s.sub_batch;
-        cur_tick_id := s.sub_next_tick;
-        cur_tick_time := s.next_time;
-        cur_tick_event_seq := s.next_seq;
-        return;
-    end if;
+        if s.sub_batch is not null then
+            -- the open batch again
+            batch_id := s.sub_batch;
+            cur_tick_id := s.sub_next_tick;
+            cur_tick_time := s.next_time;
+            cur_tick_event_seq := s.next_seq;
+            return;
+        end if;
 
-    if i_min_count is null and i_min_interval is null then
-        select t.tick_id, t.tick_time, t.tick_event_seq
-          into cur_tick_id, cur_tick_time, cur_tick_event_seq
-          from pgq.tick t
-         where t.tick_queue = s.sub_queue
-           and t.tick_id > s.sub_last_tick
-         order by t.tick_queue asc, t.tick_id asc
-         limit 1;
-    else
-        select h.next_tick_id, h.next_tick_time, h.next_tick_seq
-          into cur_tick_id, cur_tick_time, cur_tick_event_seq
-          from pgq.find_tick_helper(s.sub_queue, s.sub_last_tick, s.last_time,
-                                    s.last_seq, i_min_count, i_min_interval) h;
-    end if;
+        if i_min_count is null and i_min_interval is null then
+            select t.tick_id, t.tick_time, t.tick_event_seq
+              into cur_tick_id, cur_tick_time, cur_tick_event_seq
+              from pgq.tick t
+             where t.tick_queue = s.sub_queue
+               and t.tick_id > s.sub_last_tick
+             order by t.tick_queue asc, t.tick_id asc
+             limit 1;
+        else
+            select h.next_tick_id, h.next_tick_time, h.next_tick_seq
+              into cur_tick_id, cur_tick_time, cur_tick_event_seq
+              from pgq.find_tick_helper(s.sub_queue, s.sub_last_tick, s.last_time,
+                                        s.last_seq, i_min_count, i_min_interval) h;
+        end if;
 
-    if cur_tick_id is not null and i_min_lag is not null
-       and now() - cur_tick_time < i_min_lag
-    then
-        cur_tick_id := null;
-    end if;
+        if cur_tick_id is not null and i_min_lag is not null
+           and now() - cur_tick_time < i_min_lag
+        then
+            cur_tick_id := null;
+        end if;
 
-    if cur_tick_id is null then
-        prev_tick_id := null;
-        prev_tick_time := null;
-        prev_tick_event_seq := null;
-        cur_tick_time := null;
-        cur_tick_event_seq := null;
-        return;
-    end if;
+        if cur_tick_id is null then
+            prev_tick_id := null;
+            prev_tick_time := null;
+            prev_tick_event_seq := null;
+            cur_tick_time := null;
+            cur_tick_event_seq := null;
+            return;
+        end if;
+
+        -- A batch is to be opened: lock the row, and make sure no other
+        -- process opened one or moved the consumer since it was read.
+        select sub.sub_batch, sub.sub_last_tick into locked
+          from pgq.subscription sub
+         where sub.sub_queue = s.sub_queue
+           and sub.sub_consumer = s.sub_consumer
+           for update;
+        exit when found
+                  and locked.sub_batch is null
+                  and locked.sub_last_tick is not distinct from s.sub_last_tick;
+        -- it changed (or the consumer was unregistered): start over
+    end loop;
 
     batch_id := nextval('pgq.batch_id_seq');
     update pgq.subscription

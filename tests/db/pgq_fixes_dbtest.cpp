@@ -292,6 +292,54 @@ TEST(ConcurrentRegistration, ManySessionsRegisteringTheSameConsumerAllSucceed) {
     EXPECT_EQ(query_value<int>(conn, "select count(*) from pgq.get_consumer_info() where consumer_name = 'crowd'"), 4);
 }
 
+// --- next_batch ------------------------------------------------------------------------
+
+/// Process A opens a batch and has not committed yet when process B asks for the same
+/// consumer's next batch. Returns the batch ids both got.
+std::pair<long, long> two_processes_ask_for_one_consumers_batch(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('nq')");
+    execute(conn, "select pgq.register_consumer('nq', 'c')");
+    execute(conn, "select pgq.insert_event('nq', 't', 'd')");
+    execute(conn, "select pgq.force_tick('nq')");
+    execute(conn, "select pgq.ticker('nq')");
+
+    pqxx::connection a{db.conninfo()};
+    pqxx::work a_tx{a};
+    const auto a_batch = a_tx.exec1("select pgq.next_batch('nq', 'c')")[0].as<long>();
+
+    auto b_batch = std::async(std::launch::async, [&db] {
+        pqxx::connection b{db.conninfo()};
+        return query_value<long>(b, "select pgq.next_batch('nq', 'c')");
+    });
+    pgqpp::test::wait_for(2s, [&] { return someone_waits_on_a_lock(conn); });
+    a_tx.commit();
+    return {a_batch, b_batch.get()};
+}
+
+TEST(NextBatch, TwoProcessesOfOneConsumerGetTheSameBatch) {
+    test_database db{template_kind::ours};
+    const auto [a, b] = two_processes_ask_for_one_consumers_batch(db);
+    EXPECT_EQ(a, b);
+}
+
+TEST(NextBatch, ControlRealPgqOverwritesTheFirstProcesssBatch) {
+    test_database db{template_kind::pgq};
+    const auto [a, b] = two_processes_ask_for_one_consumers_batch(db);
+    EXPECT_NE(a, b);
+}
+
+TEST(NextBatch, AnIdlePollWritesNothing) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('nq')");
+    execute(conn, "select pgq.register_consumer('nq', 'c')");
+    pqxx::work tx{conn};
+    EXPECT_TRUE(tx.exec1("select pgq.next_batch('nq', 'c')")[0].is_null());
+    EXPECT_TRUE(tx.exec1("select txid_current_if_assigned()")[0].is_null())
+        << "an empty next_batch took a transaction id (it locked or wrote something)";
+}
+
 // --- NOTIFY on tick --------------------------------------------------------------------
 
 class tick_listener final : public pqxx::notification_receiver {
