@@ -23,6 +23,7 @@ declare
     fn      text;
     qname   text;
     step2   boolean := false;
+    installed text[];
 begin
     for qname in
         select queue_name from pgq.queue
@@ -60,9 +61,15 @@ begin
         return next;
     end loop;
 
-    if exists (select 1 from pg_catalog.pg_proc p
-                 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-                where n.nspname = 'pgq_node' and p.proname = 'maint_watermark') then
+    -- jobs of companion schemas, when they are installed
+    select array_agg(n.nspname || '.' || p.proname) into installed
+      from pg_catalog.pg_proc p
+      join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+     where (n.nspname, p.proname) in (('pgq_node', 'maint_watermark'),
+                                      ('londiste', 'root_check_seqs'),
+                                      ('londiste', 'periodic_maintenance'));
+
+    if 'pgq_node.maint_watermark' = any (installed) then
         for qname in execute
             'select queue_name from pgq_node.node_info where node_type = ''root'' order by queue_name'
         loop
@@ -72,9 +79,7 @@ begin
         end loop;
     end if;
 
-    if exists (select 1 from pg_catalog.pg_proc p
-                 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-                where n.nspname = 'londiste' and p.proname = 'root_check_seqs') then
+    if 'londiste.root_check_seqs' = any (installed) then
         for qname in execute
             'select distinct s.queue_name from londiste.seq_info s'
             ' join pgq_node.node_info n on n.queue_name = s.queue_name'
@@ -86,9 +91,7 @@ begin
         end loop;
     end if;
 
-    if exists (select 1 from pg_catalog.pg_proc p
-                 join pg_catalog.pg_namespace n on n.oid = p.pronamespace
-                where n.nspname = 'londiste' and p.proname = 'periodic_maintenance') then
+    if 'londiste.periodic_maintenance' = any (installed) then
         func_name := 'londiste.periodic_maintenance';
         func_arg := null;
         return next;
