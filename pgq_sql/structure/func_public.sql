@@ -38,3 +38,9 @@
 \i functions/pgq.get_queue_info.sql
 \i functions/pgq.get_consumer_info.sql
 \i functions/pgq.get_batch_info.sql
+
+-- Group: Triggers (change capture: table rows become events)
+\i functions/pgq._trigger_support.sql
+\i functions/pgq.logutriga.sql
+\i functions/pgq.sqltriga.sql
+\i functions/pgq.jsontriga.sql

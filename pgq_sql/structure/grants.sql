@@ -26,6 +26,25 @@ grant execute on function
     pgq.version()
 to public;
 
+-- Internals of the trigger functions: they run as whoever changes the table;
+-- what they may do is decided by pgq.insert_event's own grant, as in PgQ.
+grant execute on function
+    pgq._urlencode(text),
+    pgq._trg_split(text),
+    pgq._trg_wrap(text),
+    pgq._trg_logu_data(text, text),
+    pgq._trg_stamp(oid, text),
+    pgq._trg_qb_rewrite(text, text[]),
+    pgq._trg_cache_build(char, oid, text, text[], boolean),
+    pgq._trg_refresh(char, oid, text, text, text[], boolean),
+    pgq._trg_urlenc_row(text[], text[], integer),
+    pgq._trg_json_row(text[], text[], integer, json),
+    pgq._trg_fast(char, text, text, json),
+    pgq._trg_event(char, text, text, text, text, record, record, text, text)
+to public;
+-- the DDL counter of the trigger cache (see pgq._trigger_support.sql)
+grant select on pgq._trg_ddl_seq to public;
+
 grant execute on function
     pgq.batch_event_sql(bigint),
     pgq.batch_event_tables(bigint),
@@ -53,7 +72,10 @@ grant execute on function
     pgq.insert_event(text, text, text),
     pgq.insert_event(text, text, text, text, text, text, text),
     pgq.insert_event_bulk(text, text[], text[], text[], text[], text[], text[]),
-    pgq.current_event_table(text)
+    pgq.current_event_table(text),
+    pgq.jsontriga(),
+    pgq.sqltriga(),
+    pgq.logutriga()
 to pgq_writer;
 
 grant execute on function
