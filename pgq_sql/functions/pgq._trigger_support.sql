@@ -384,6 +384,7 @@ declare
     eq_sql      text := '';
     fmt         text;
     smode       text;
+    when_type   oid;
     res         text[];
 begin
     if nargs < 1 then
@@ -400,10 +401,12 @@ begin
         elsif arg = 'deny' then
             flags := flags || 'D';
         elsif pg_catalog.left(arg, 7) = 'ignore=' then
-            ignore_list := pg_catalog.string_to_array(pg_catalog.substr(arg, 8), ',');
+            select pg_catalog.array_agg(pg_catalog.btrim(x)) into ignore_list
+              from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.substr(arg, 8), ',')) x;
             flags := flags || 'I';
         elsif pg_catalog.left(arg, 5) = 'pkey=' then
-            pkey_list := pg_catalog.string_to_array(pg_catalog.substr(arg, 6), ',');
+            select pg_catalog.array_agg(pg_catalog.btrim(x)) into pkey_list
+              from pg_catalog.unnest(pg_catalog.string_to_array(pg_catalog.substr(arg, 6), ',')) x;
             flags := flags || 'P';
         elsif arg ~ '^(when|ev_type|ev_data|ev_extra[1-4])=' then
             fld := pg_catalog.split_part(arg, '=', 1);
@@ -541,7 +544,9 @@ begin
             prefixes := prefixes || pg_catalog.quote_ident(col.name);
             first := false;
         end if;
-        modes := modes || (m_out || m_pk || m_cmp || m_json);
+        modes := modes || (m_out || m_pk || m_cmp || m_json
+                           || case when col.name like '\_pgq\_ev\_%' and m_out = 'x'
+                                        and not col.name = any (ignore_list) then 'g' else '-' end);
         if m_json = 'd' and m_out <> 'x' then
             flags := flags || 'J';
         end if;
@@ -550,9 +555,22 @@ begin
     -- expressions, rewritten to read the row
     for k in 1 .. 7 loop
         if exprs[k] is not null then
-            exprs[k] := 'select ' || pgq._trg_qb_rewrite(exprs[k], names) || E'\n as v';
+            exprs[k] := 'select ' || pgq._trg_qb_rewrite(exprs[k], names);
         end if;
     end loop;
+    -- the type of when=, found once without running it (errors are left
+    -- for the trigger to raise, with PgQ's positions)
+    if exprs[1] is not null then
+        begin
+            -- an aggregate over no rows: typed, but nothing evaluated
+            execute 'select pg_catalog.pg_typeof((pg_catalog.array_agg(x))[1])::oid from ('
+                    || pg_catalog.replace(exprs[1], '$1.', '(null::' || i_relid::regclass::text || ').')
+                    || E'\n where false) s(x)'
+               into when_type;
+        exception when others then
+            when_type := null;
+        end;
+    end if;
     if magic <> array['', '', '', '', '', '']::text[] then
         flags := flags || 'M';
     end if;
@@ -562,7 +580,10 @@ begin
         eq_sql := null;
     end if;
 
-    if pkey_list is null then
+    if pkey_list is not null then
+        -- as given, also names that are no column (PgQ does the same)
+        pk_names := pkey_list;
+    else
         -- the primary key's columns in index order
         select coalesce(pg_catalog.array_agg(a.attname::text order by k.ord), '{}')
           into pk_names
@@ -616,13 +637,14 @@ begin
                  case when flags ~ '[SDWEM]' then '-' else 'F' end,
                  exprs[1], exprs[2], exprs[3], exprs[4], exprs[5], exprs[6], exprs[7],
                  magic[1], magic[2], magic[3], magic[4], magic[5], magic[6],
-                 eq_sql, null, null, null, null, null, null];
+                 eq_sql, when_type::text, null, null, null, null, null];
     res := res[1:10] || array[null, null]::text[] || res[11:30];
     -- 1..10 hot: sig, stamp, queue, flags, n, pkey, fmt, kind, stamp mode,
     --       F when an INSERT can take the fast path
     -- 11 DDL counter when the stamp was checked, 12 'e' with the event trigger
     -- 13 when, 14 ev_type, 15 ev_data, 16..19 ev_extra1..4 (SQL)
-    -- 20..25 magic column positions, 26 eq_sql, 33.. names, prefixes, modes
+    -- 20..25 magic column positions, 26 eq_sql, 27 type of when=,
+    -- 33.. names, prefixes, modes
     return res || names || prefixes || modes;
 end;
 $$ language plpgsql;
@@ -804,6 +826,7 @@ declare
     ev_extra4   text;
     opchar      text;
     js          json;
+    ok          boolean;
     r           record;
     k           integer;
     txt         text;
@@ -868,7 +891,9 @@ begin
                 end if;
             end if;
         end loop;
-        if any_ign and not any_other then
+        -- only left-out columns (ignored or magic) changed: no event; as in
+        -- PgQ, logutriga and jsontriga apply this only with an ignore= list
+        if any_ign and not any_other and (i_kind = 's' or pg_catalog.strpos(flags, 'I') > 0) then
             return;
         end if;
     end if;
@@ -923,10 +948,11 @@ begin
                             || c[32 + n + i] || '=' || coalesce(pg_catalog.quote_literal(vals[i]), 'NULL');
                 end loop;
                 if setl = '' then
+                    -- nothing changed: the first key column, set to itself
                     for i in 1 .. n loop
                         continue when pg_catalog.substr(c[32 + 2 * n + i], 2, 1) <> 'p';
-                        setl := setl || case when setl = '' then '' else ',' end
-                                || c[32 + n + i] || '=' || coalesce(pg_catalog.quote_literal(vals[i]), 'NULL');
+                        setl := c[32 + n + i] || '=' || coalesce(pg_catalog.quote_literal(vals[i]), 'NULL');
+                        exit;
                     end loop;
                 end if;
                 ev_data := setl || ' where ' || wherel;
@@ -951,12 +977,14 @@ begin
     if pg_catalog.strpos(flags, 'E') > 0 or pg_catalog.strpos(flags, 'W') > 0 then
         for k in 14 .. 19 loop
             continue when c[k] is null;
+            -- into a record, then its text form: the value's output
+            -- function, whatever type the expression has
             if i_op = 'DELETE' then
                 execute c[k] into r using i_old;
             else
                 execute c[k] into r using i_new;
             end if;
-            txt := case when pg_catalog.num_nulls(r.v) = 0 then pg_catalog.format('%s', r.v) end;
+            txt := (pgq._trg_split(r::text))[1];
             case k
                 when 14 then ev_type := txt;
                 when 15 then ev_data := txt;
@@ -972,9 +1000,13 @@ begin
             else
                 execute c[13] into r using i_new;
             end if;
-            if r.v is null then
+            if c[27] <> 'boolean'::regtype::oid::text then
+                raise exception 'when= query result must be boolean, got=%', c[27];
+            end if;
+            ok := case r::text when '(t)' then true when '(f)' then false end;
+            if ok is null then
                 raise exception 'when= should not be NULL';
-            elsif not r.v then
+            elsif not ok then
                 return;
             end if;
         end if;

@@ -61,7 +61,7 @@ begin
     if TG_OP = 'TRUNCATE' then
         perform pgq.insert_event(c[3], '{"op":"TRUNCATE","table":'
                                  || pg_catalog.to_json(array[TG_TABLE_SCHEMA, TG_TABLE_NAME])::text
-                                 || ',"pkey":[]}', '{}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME,
+                                 || ',"pkey":' || c[6] || '}', '{}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME,
                                  null, null, null);
         return null;
     elsif pg_catalog.strpos(c[4], 'W') = 0 and pg_catalog.strpos(c[4], 'E') = 0
