@@ -4,6 +4,10 @@
 /// commits.
 #pragma once
 
+#include "pgqpp/connection_config.hpp"
+#include "pgqpp/error.hpp"
+#include "pgqpp/validate.hpp"
+
 #include <pqxx/transaction_base>
 
 #include <cstddef>
