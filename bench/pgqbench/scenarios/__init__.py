@@ -1,5 +1,6 @@
 """One module per scenario; each has NAME, DESCRIPTION and run(ctx) -> list of results."""
 from . import enqueue_single, enqueue_bulk, consume_sql, held_xmin
+from . import trigger_logutriga, trigger_jsontriga
 from . import cpp_enqueue_single, cpp_enqueue_bulk, async_enqueue
 
 ALL = [enqueue_single, enqueue_bulk, consume_sql, held_xmin,
