@@ -325,10 +325,12 @@ private:
                 group_t group;
                 if (!o_.take_group(group)) break;
                 try {
-                    process(std::move(group));
+                    process(group);
                 } catch (const std::exception& e) {
-                    // Not expected (every path completes its requests); log and go on.
+                    // Not expected (e.g. out of memory). The requests left in the group
+                    // were not committed (every commit completes its group first).
                     o_.log_->error("async_producer[{}]: internal error: {}", index_, e.what());
+                    o_.complete_all(group, make_error_code(errc::server_error));
                 }
             }
             disconnect();
@@ -415,7 +417,10 @@ private:
             g.swap(rest);
         }
 
-        void process(group_t group) {
+        /// Runs @p group to completion: every request in it is completed (and removed) by
+        /// the time this returns normally. If it throws, the requests left in @p group are
+        /// not committed.
+        void process(group_t& group) {
             while (!group.empty()) {
                 expire(group);
                 if (group.empty()) return;
@@ -455,7 +460,7 @@ private:
                     }
                     return;
                 case attempt::failed:
-                    fail(std::move(group), a.error);
+                    fail(group, a.error);
                     return;
                 }
             }
@@ -463,16 +468,21 @@ private:
 
         /// A server error that is not about connectivity: the whole group for queue-wide
         /// errors, else split it so that the requests that can commit do.
-        void fail(group_t group, const std::exception_ptr& e) {
+        void fail(group_t& group, const std::exception_ptr& e) {
             const errc code = code_of(e);
             if (group.size() > 1 && !is_queue_wide(code)) {
-                group_t second;
-                const std::size_t half = group.size() / 2;
-                std::move(group.begin() + static_cast<std::ptrdiff_t>(half), group.end(),
-                          std::back_inserter(second));
-                group.resize(half);
-                process(std::move(group));
-                process(std::move(second));
+                const auto half = static_cast<std::ptrdiff_t>(group.size() / 2);
+                group_t second{std::make_move_iterator(group.begin() + half),
+                               std::make_move_iterator(group.end())};
+                group.erase(group.begin() + half, group.end());
+                try {
+                    process(group);
+                    process(second);
+                } catch (...) {
+                    // Whatever is left of either half is not committed: hand it back.
+                    std::move(second.begin(), second.end(), std::back_inserter(group));
+                    throw;
+                }
                 return;
             }
             try {
@@ -538,7 +548,7 @@ private:
             const auto deadline = latest_deadline(group);
             const std::string& queue = group.front().queue;
             for (;;) {
-                if (!connect_until(deadline, [] { return true; })) {
+                if (!connect_until(deadline, [&] { return !o_.abandoning(); })) {
                     o_.log_->error(
                         "async_producer[{}]: outcome of txid {} unknown (database unreachable "
                         "until the request timeout); {} events for '{}' may or may not exist",
@@ -568,8 +578,8 @@ private:
                     disconnect();
                 }
                 // Still in progress (the old backend is finishing), or the connection broke
-                // again: look again shortly.
-                if (clock::now() >= deadline) return fate::unknown;
+                // again: look again shortly (unless stop(false) said not to wait).
+                if (clock::now() >= deadline || o_.abandoning()) return fate::unknown;
                 o_.sleep_until(std::min(deadline, clock::now() + std::chrono::milliseconds{50}));
             }
         }
