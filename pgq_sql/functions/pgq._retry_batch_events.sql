@@ -45,10 +45,9 @@ declare
 begin
     matched := 0;
     inserted := 0;
-    select s.sub_id, s.sub_queue into sub
-      from pgq.subscription s
-     where s.sub_batch = i_batch_id;
-    if not found then
+    select f.sub_id, f.queue_id as sub_queue into sub
+      from pgq._find_batch(i_batch_id, false) f;
+    if sub.sub_id is null then
         return;
     end if;
 

@@ -14,6 +14,9 @@
 --          would read everything a long transaction holds back.  Those close
 --          below xmax(prev) are folded into the range to keep the list short.
 --
+--      Batches of both kinds (see pgq._find_batch); the batch is looked up
+--      once, and its tables are chosen as by pgq.batch_event_tables.
+--
 -- Errors:
 --      'batch not found', 'could not construct sql for batch <id>'
 -- ----------------------------------------------------------------------
@@ -32,13 +35,13 @@ declare
                             ' ev_extra1, ev_extra2, ev_extra3, ev_extra4';
     retry_expr      text;
 begin
-    select s.sub_last_tick, s.sub_next_tick, s.sub_id, s.sub_queue,
+    select f.prev_tick_id as sub_last_tick, f.cur_tick_id as sub_next_tick,
+           f.sub_id, f.queue_id as sub_queue,
            last.tick_snapshot as last_snapshot, cur.tick_snapshot as cur_snapshot
       into b
-      from pgq.subscription s
-      join pgq.tick last on last.tick_queue = s.sub_queue and last.tick_id = s.sub_last_tick
-      join pgq.tick cur on cur.tick_queue = s.sub_queue and cur.tick_id = s.sub_next_tick
-     where s.sub_batch = x_batch_id;
+      from pgq._find_batch(x_batch_id, false) f
+      join pgq.tick last on last.tick_queue = f.queue_id and last.tick_id = f.prev_tick_id
+      join pgq.tick cur on cur.tick_queue = f.queue_id and cur.tick_id = f.cur_tick_id;
     if not found then
         raise exception 'batch not found';
     end if;
@@ -64,7 +67,7 @@ begin
 
     retry_expr := ' and (ev_owner is null or ev_owner = ' || b.sub_id || ')';
 
-    for tbl in select pgq.batch_event_tables(x_batch_id) loop
+    for tbl in select pgq._batch_event_tables(b.sub_queue, b.sub_last_tick, b.sub_next_tick) loop
         part := select_fields
              || ' from pgq.tick cur, pgq.tick last, ' || pgq.quote_fqname(tbl) || ' ev'
              || ' where cur.tick_id = ' || b.sub_next_tick

@@ -19,10 +19,9 @@ declare
     s       record;
     n       integer;
 begin
-    select sub_queue, sub_id into s
-      from pgq.subscription
-     where sub_batch = i_batch_id;
-    if not found then
+    select f.queue_id as sub_queue, f.sub_id into s
+      from pgq._find_batch(i_batch_id, false) f;
+    if s.sub_id is null then
         raise exception 'batch_retry: batch % not found', i_batch_id;
     end if;
 

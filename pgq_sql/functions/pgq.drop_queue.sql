@@ -50,6 +50,9 @@ begin
 
     delete from pgq.retry_queue where ev_queue = q.queue_id;
     delete from pgq.tick where tick_queue = q.queue_id;
+    -- pgqpp's per-queue rows
+    delete from pgq.batch where batch_queue = q.queue_id;
+    delete from pgq.queue_option where qo_queue = q.queue_id;
 
     execute 'drop sequence ' || pgq.quote_fqname(q.queue_tick_seq);
     execute 'drop sequence ' || pgq.quote_fqname(q.queue_event_seq);

@@ -26,8 +26,7 @@ begin
     if x_batch_id is null or x_event_ids is null or x_retry_time is null then
         raise exception 'event_retry_bulk: batch id, event ids and retry time must not be NULL';
     end if;
-    perform 1 from pgq.subscription where sub_batch = x_batch_id;
-    if not found then
+    if (select f.sub_id from pgq._find_batch(x_batch_id, false) f) is null then
         raise exception 'event_retry_bulk: batch % not found', x_batch_id;
     end if;
     if array_position(x_event_ids, null) is not null then

@@ -1,7 +1,8 @@
 -- ----------------------------------------------------------------------
 -- Function: pgq.get_batch_info(1)
 --
---      Queue, consumer and ticks of an open batch (all NULL if not found).
+--      Queue, consumer and ticks of an open batch (all NULL if not found),
+--      of either kind (see pgq._find_batch).
 -- ----------------------------------------------------------------------
 create or replace function pgq.get_batch_info(
     in x_batch_id bigint,
@@ -12,15 +13,14 @@ create or replace function pgq.get_batch_info(
 as $$
 begin
     select q.queue_name, c.co_name, prev.tick_time, cur.tick_time,
-           s.sub_last_tick, s.sub_next_tick, current_timestamp - cur.tick_time,
+           f.prev_tick_id, f.cur_tick_id, current_timestamp - cur.tick_time,
            prev.tick_event_seq, cur.tick_event_seq
       into queue_name, consumer_name, batch_start, batch_end,
            prev_tick_id, tick_id, lag, seq_start, seq_end
-      from pgq.subscription s
-      join pgq.queue q on q.queue_id = s.sub_queue
-      join pgq.consumer c on c.co_id = s.sub_consumer
-      join pgq.tick cur on cur.tick_queue = s.sub_queue and cur.tick_id = s.sub_next_tick
-      join pgq.tick prev on prev.tick_queue = s.sub_queue and prev.tick_id = s.sub_last_tick
-     where s.sub_batch = x_batch_id;
+      from pgq._find_batch(x_batch_id, false) f
+      join pgq.queue q on q.queue_id = f.queue_id
+      join pgq.consumer c on c.co_id = f.consumer_id
+      join pgq.tick cur on cur.tick_queue = f.queue_id and cur.tick_id = f.cur_tick_id
+      join pgq.tick prev on prev.tick_queue = f.queue_id and prev.tick_id = f.prev_tick_id;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

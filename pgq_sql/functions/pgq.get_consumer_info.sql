@@ -8,6 +8,7 @@
 --      lag            - age of the consumer's last finished tick
 --      last_seen      - time since it last opened or finished a batch
 --      pending_events - events after its position (a hint from sequences)
+--      current_batch  - the open batch, also a light one (pgq._find_batch)
 -- ----------------------------------------------------------------------
 create or replace function pgq.get_consumer_info(
     in i_queue_name text, in i_consumer_name text,
@@ -20,7 +21,7 @@ begin
         select q.queue_name, c.co_name,
                current_timestamp - t.tick_time,
                current_timestamp - s.sub_active,
-               s.sub_last_tick, s.sub_batch, s.sub_next_tick,
+               s.sub_last_tick, coalesce(s.sub_batch, pgq._light_batch_id(s)), s.sub_next_tick,
                newest.tick_event_seq - t.tick_event_seq
           from pgq.subscription s
           join pgq.queue q on q.queue_id = s.sub_queue

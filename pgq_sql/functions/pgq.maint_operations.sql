@@ -7,6 +7,9 @@
 --
 --      1. rotation step 1 for each queue due for rotation
 --      2. rotation step 2, if anything is waiting for it
+--      2b. (pgqpp) pgq.maint_clean_batches for each queue with old light
+--          batches (pgq.batch rows that can no longer be open); never
+--          listed for queues that do not use the option light_batches
 --      3. each queue's extra maintenance functions (queue_extra_maint)
 --      4. vacuum of metadata tables (only with autovacuum off)
 --      5. pgq_node / londiste periodic jobs, when those are installed
@@ -43,6 +46,25 @@ begin
         func_arg := null;
         return next;
     end if;
+
+    for qname in
+        select q.queue_name from pgq.queue q
+         where exists (select 1 from pgq.batch x
+                        where x.batch_queue = q.queue_id
+                          and (exists (select 1 from pgq.batch newer
+                                        where newer.batch_queue = x.batch_queue
+                                          and newer.batch_consumer = x.batch_consumer
+                                          and newer.batch_id > x.batch_id)
+                               or not exists (select 1 from pgq.subscription s
+                                               where s.sub_queue = x.batch_queue
+                                                 and s.sub_consumer = x.batch_consumer
+                                                 and s.sub_id = x.batch_sub_id)))
+         order by q.queue_name
+    loop
+        func_name := 'pgq.maint_clean_batches';
+        func_arg := qname;
+        return next;
+    end loop;
 
     for ops in
         select queue_name, queue_extra_maint from pgq.queue

@@ -22,5 +22,9 @@ begin
             return next tbl;
         end if;
     end loop;
+    -- pgqpp: light batches are deleted by pgq.maint_clean_batches
+    if exists (select 1 from pgq.batch) then
+        return next 'pgq.batch';
+    end if;
 end;
 $$ language plpgsql;

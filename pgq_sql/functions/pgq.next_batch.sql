@@ -26,6 +26,11 @@
 --      transaction id and writes no WAL, and two processes asking for the
 --      same consumer's batch are still serialised (the second one gets the
 --      batch the first one opened) instead of overwriting each other.
+--
+--      With the queue option light_batches (pgqpp) the batch is recorded
+--      in pgq.batch and sub_batch stays NULL (see pgq._find_batch).  The
+--      option decides how a batch is opened; an open batch of either kind
+--      is returned again whatever the option is now.
 -- ----------------------------------------------------------------------
 create or replace function pgq.next_batch_custom(
     in i_queue_name text, in i_consumer_name text,
@@ -38,10 +43,11 @@ as $$
 declare
     s           record;
     locked      record;
+    reopen      boolean;
 begin
     loop
-        select sub.sub_queue, sub.sub_consumer, sub.sub_last_tick,
-               sub.sub_next_tick, sub.sub_batch,
+        select sub.sub_id, sub.sub_queue, sub.sub_consumer, sub.sub_last_tick,
+               sub.sub_next_tick, sub.sub_batch, pgq._light_batch_id(sub) as light_batch,
                t1.tick_time as last_time, t1.tick_event_seq as last_seq,
                t2.tick_time as next_time, t2.tick_event_seq as next_seq
           into s
@@ -66,16 +72,23 @@ begin
         prev_tick_time := s.last_time;
         prev_tick_event_seq := s.last_seq;
 
-        if s.sub_batch is not null then
+        if s.sub_batch is not null or s.light_batch is not null then
             -- the open batch again
-            batch_id := s.sub_batch;
+            batch_id := coalesce(s.sub_batch, s.light_batch);
             cur_tick_id := s.sub_next_tick;
             cur_tick_time := s.next_time;
             cur_tick_event_seq := s.next_seq;
             return;
         end if;
 
-        if i_min_count is null and i_min_interval is null then
+        -- A light batch is open but its pgq.batch row is gone (deleted by
+        -- hand, a partial restore): open it again under a new id, same ticks.
+        reopen := s.sub_next_tick is not null;
+        if reopen then
+            cur_tick_id := s.sub_next_tick;
+            cur_tick_time := s.next_time;
+            cur_tick_event_seq := s.next_seq;
+        elsif i_min_count is null and i_min_interval is null then
             select t.tick_id, t.tick_time, t.tick_event_seq
               into cur_tick_id, cur_tick_time, cur_tick_event_seq
               from pgq.tick t
@@ -90,7 +103,7 @@ begin
                                         s.last_seq, i_min_count, i_min_interval) h;
         end if;
 
-        if cur_tick_id is not null and i_min_lag is not null
+        if not reopen and cur_tick_id is not null and i_min_lag is not null
            and now() - cur_tick_time < i_min_lag
         then
             cur_tick_id := null;
@@ -107,24 +120,46 @@ begin
 
         -- A batch is to be opened: lock the row, and make sure no other
         -- process opened one or moved the consumer since it was read.
-        select sub.sub_batch, sub.sub_last_tick into locked
+        select sub.ctid as sub_ctid, sub.sub_batch, sub.sub_last_tick, sub.sub_next_tick,
+               exists (select 1 from pgq.queue_option o
+                        where o.qo_queue = sub.sub_queue
+                          and o.qo_name = 'light_batches'
+                          and o.qo_value = 'true') as light
+          into locked
           from pgq.subscription sub
          where sub.sub_queue = s.sub_queue
            and sub.sub_consumer = s.sub_consumer
-           for update;
+           for update of sub;
         exit when found
                   and locked.sub_batch is null
-                  and locked.sub_last_tick is not distinct from s.sub_last_tick;
+                  and locked.sub_last_tick is not distinct from s.sub_last_tick
+                  and locked.sub_next_tick is not distinct from s.sub_next_tick
+                  and (not reopen
+                       or not exists (select 1 from pgq.subscription sub
+                                       where sub.ctid = locked.sub_ctid
+                                         and pgq._light_batch_id(sub) is not null));
         -- it changed (or the consumer was unregistered): start over
     end loop;
 
     batch_id := nextval('pgq.batch_id_seq');
-    update pgq.subscription
-       set sub_batch = batch_id,
-           sub_next_tick = cur_tick_id,
-           sub_active = now()
-     where sub_queue = s.sub_queue
-       and sub_consumer = s.sub_consumer;
+    if reopen or locked.light then
+        -- light: the batch goes to pgq.batch; the subscription row changes
+        -- only unindexed columns, so the update is HOT
+        insert into pgq.batch (batch_id, batch_queue, batch_consumer, batch_sub_id,
+                               batch_prev_tick, batch_cur_tick)
+        values (batch_id, s.sub_queue, s.sub_consumer, s.sub_id,
+                s.sub_last_tick, cur_tick_id);
+        update pgq.subscription
+           set sub_next_tick = cur_tick_id,
+               sub_active = now()
+         where ctid = locked.sub_ctid;
+    else
+        update pgq.subscription
+           set sub_batch = batch_id,
+               sub_next_tick = cur_tick_id,
+               sub_active = now()
+         where ctid = locked.sub_ctid;
+    end if;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
 

@@ -3,7 +3,13 @@
 --
 --      Changes one queue setting: ticker_max_count, ticker_max_lag,
 --      ticker_idle_period, ticker_paused, rotation_period or
---      external_ticker.
+--      external_ticker (columns of pgq.queue, as in PgQ), or one of
+--      pgqpp's options listed by pgq.get_queue_options() (kept in
+--      pgq.queue_option):
+--          light_batches   boolean, default false: batches are recorded in
+--                          pgq.batch, not in pgq.subscription.sub_batch
+--                          (see pgq._find_batch); takes effect with the
+--                          next batch a consumer opens
 --
 -- Returns:
 --      1
@@ -29,6 +35,8 @@ returns integer as $$
 declare
     col         text;
     negative    boolean := false;
+    opt         record;
+    val         text;
 begin
     if x_queue_name is null or x_param_name is null or x_param_value is null then
         raise exception 'Invalid NULL value';
@@ -44,6 +52,30 @@ begin
     else
         col := 'queue_' || x_param_name;
     end if;
+    -- pgqpp's options (stored only when not the default)
+    select o.option_name, o.default_value into opt
+      from pgq.get_queue_options(x_queue_name) o
+     where o.option_name = substr(col, 7);
+    if found then
+        val := case opt.option_name
+                   when 'light_batches' then x_param_value::boolean::text
+               end;
+        if val = opt.default_value then
+            delete from pgq.queue_option o
+             using pgq.queue q
+             where q.queue_name = x_queue_name
+               and o.qo_queue = q.queue_id
+               and o.qo_name = opt.option_name;
+        else
+            insert into pgq.queue_option (qo_queue, qo_name, qo_value)
+            select q.queue_id, opt.option_name, val
+              from pgq.queue q
+             where q.queue_name = x_queue_name
+            on conflict (qo_queue, qo_name) do update set qo_value = excluded.qo_value;
+        end if;
+        return 1;
+    end if;
+
     if col not in ('queue_ticker_max_count', 'queue_ticker_max_lag',
                    'queue_ticker_idle_period', 'queue_ticker_paused',
                    'queue_rotation_period', 'queue_external_ticker')

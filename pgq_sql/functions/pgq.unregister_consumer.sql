@@ -8,6 +8,7 @@
 --      only when it has no other subscription; rows of subconsumers stay
 --      (pgq_coop registers them again by name).
 --      The events it did not read are never read again; rotation frees them.
+--      Its rows in pgq.batch (light batches, pgqpp) go too.
 --
 -- Returns:
 --      the number of subscription rows removed, 0 if it was not registered
@@ -39,6 +40,8 @@ begin
     then
         delete from pgq.subscription
          where sub_queue = s.sub_queue and sub_consumer = s.sub_consumer;
+        delete from pgq.batch
+         where batch_queue = s.sub_queue and batch_consumer = s.sub_consumer;
         return 1;
     end if;
 
@@ -48,6 +51,10 @@ begin
     delete from pgq.subscription
      where sub_queue = s.sub_queue and sub_id = s.sub_id;
     get diagnostics removed = row_count;
+
+    -- its light batches (pgqpp), an open one included
+    delete from pgq.batch
+     where batch_queue = s.sub_queue and batch_sub_id = s.sub_id;
 
     delete from pgq.consumer c
      where c.co_id = s.sub_consumer

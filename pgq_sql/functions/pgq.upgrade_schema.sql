@@ -41,6 +41,19 @@ begin
         alter table pgq.queue add column queue_extra_maint text[];
     end if;
 
+    -- pgqpp: free room on pgq.subscription's pages, so that a consumer's
+    -- updates find space next to its row and stay HOT (light batches, see
+    -- pgq._find_batch).  Only if nobody chose a fillfactor already, and only
+    -- by the table's owner (pgq_admin may run this too).
+    if exists (select 1 from pg_catalog.pg_class c
+                where c.oid = 'pgq.subscription'::regclass
+                  and pg_catalog.pg_has_role(c.relowner, 'usage')
+                  and not exists (select 1 from pg_catalog.unnest(c.reloptions) o
+                                   where o like 'fillfactor=%'))
+    then
+        alter table pgq.subscription set (fillfactor = 50);
+    end if;
+
     -- the insert fast path must know every queue (a re-install replaced
     -- insert_event_raw with the generic version).  Only for a caller who may
     -- replace it: pgq_admin may run upgrade_schema() too (as in PgQ), and

@@ -23,6 +23,9 @@ begin
         perform pg_catalog.pg_extension_config_dump('pgq.queue_queue_id_seq', '');
         perform pg_catalog.pg_extension_config_dump('pgq.consumer_co_id_seq', '');
         perform pg_catalog.pg_extension_config_dump('pgq.subscription_sub_id_seq', '');
+        -- pgqpp's tables: per-queue options, light batches (an open one too)
+        perform pg_catalog.pg_extension_config_dump('pgq.queue_option', '');
+        perform pg_catalog.pg_extension_config_dump('pgq.batch', '');
     end if;
 end;
 $$;

@@ -26,6 +26,21 @@ grant execute on function
     pgq.version()
 to public;
 
+-- pgqpp: per-queue options, and the batch lookup of light batches (called
+-- by batch_event_sql/batch_event_tables, which run as their caller)
+grant execute on function
+    pgq.get_queue_options(),
+    pgq.get_queue_options(text)
+to public;
+grant execute on function
+    pgq._find_batch(bigint, boolean),
+    pgq._light_batch_id(pgq.subscription),
+    pgq._batch_event_tables(int4, bigint, bigint)
+to pgq_reader;
+grant execute on function
+    pgq.maint_clean_batches(text)
+to pgq_admin;
+
 -- Internals of the trigger functions: they run as whoever changes the table;
 -- what they may do is decided by pgq.insert_event's own grant, as in PgQ.
 grant execute on function
@@ -111,3 +126,7 @@ grant select on pgq.event_template to pgq_reader;
 grant select, insert, truncate on pgq.event_template to pgq_admin;
 
 grant select, insert, update, delete on pgq.retry_queue to pgq_admin;
+
+-- pgqpp's tables, like the metadata tables above
+grant select on pgq.queue_option, pgq.batch to public;
+grant select, insert, update, delete on pgq.queue_option, pgq.batch to pgq_admin;

@@ -117,3 +117,47 @@ create table if not exists pgq.retry_queue (
 alter table pgq.retry_queue alter column ev_owner set not null;
 alter table pgq.retry_queue alter column ev_txid drop not null;
 create index if not exists rq_retry_idx on pgq.retry_queue (ev_retry_after);
+
+-- ----------------------------------------------------------------------
+-- pgqpp additions (PgQ has no such tables; nothing of PgQ's reads them).
+--
+--   pgq.queue_option    per-queue options beyond PgQ's columns of pgq.queue
+--   pgq.batch           batches opened in "light batches" mode
+-- ----------------------------------------------------------------------
+
+-- Per-queue options that PgQ does not have, set with pgq.set_queue_config()
+-- and listed by pgq.get_queue_options().  A separate table rather than new
+-- columns of pgq.queue, so that pgq.queue stays exactly PgQ's (tools read it
+-- with select *).  Only values that differ from the default are stored.
+create table if not exists pgq.queue_option (
+    qo_queue        int4        not null,
+    qo_name         text        not null,
+    qo_value        text        not null,
+
+    constraint queue_option_pkey primary key (qo_queue, qo_name),
+    constraint qo_queue_fkey foreign key (qo_queue)
+                             references pgq.queue (queue_id)
+);
+
+-- Batches of queues with the option light_batches: next_batch records the
+-- batch here instead of in pgq.subscription.sub_batch, so that the consumer's
+-- subscription row only changes unindexed columns (HOT updates: no new index
+-- entries, no unique check, even while the xmin horizon is held back).
+-- Insert-only on the hot path.  A row is the consumer's open batch while it
+-- is the consumer's newest row here and the subscription still shows its
+-- ticks as open (sub_last_tick, sub_next_tick); see pgq._find_batch().
+-- Older rows are deleted by pgq.maint_clean_batches().  No foreign keys: a
+-- key check would lock the queue and consumer rows on every batch.
+create table if not exists pgq.batch (
+    batch_id        bigint      not null,
+    batch_queue     int4        not null,
+    batch_consumer  int4        not null,
+    batch_sub_id    int4        not null,
+    batch_prev_tick bigint      not null,
+    batch_cur_tick  bigint      not null,
+
+    constraint batch_pkey primary key (batch_id)
+);
+-- a consumer's newest batch
+create index if not exists batch_consumer_idx
+    on pgq.batch (batch_queue, batch_consumer, batch_id);
