@@ -380,6 +380,7 @@ declare
     m_pk        text;
     m_cmp       text;
     m_json      text;
+    m_rtj       text;
     pkey_txt    text;
     eq_sql      text := '';
     fmt         text;
@@ -544,9 +545,24 @@ begin
             prefixes := prefixes || pg_catalog.quote_ident(col.name);
             first := false;
         end if;
+        -- row_to_json against PgQ's JSON: the same ('-'), a number to quote
+        -- ('q'), or different ('r': the fast path cannot be used)
+        m_rtj := case
+            when col.atttypid in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'bool'::regtype,
+                                  'date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype) then '-'
+            when col.basetype in ('numeric'::regtype, 'float4'::regtype, 'float8'::regtype) then 'q'
+            when col.basetype in ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'bool'::regtype,
+                                  'date'::regtype, 'timestamp'::regtype, 'timestamptz'::regtype,
+                                  'json'::regtype, 'jsonb'::regtype) then 'r'
+            when col.typcategory = 'A' or col.typtype = 'c' then 'r'
+            when exists (select 1 from pg_catalog.pg_cast pc
+                          where pc.castsource = col.basetype
+                            and pc.casttarget in ('json'::regtype, 'jsonb'::regtype)) then 'r'
+            else '-' end;
         modes := modes || (m_out || m_pk || m_cmp || m_json
                            || case when col.name like '\_pgq\_ev\_%' and m_out = 'x'
-                                        and not col.name = any (ignore_list) then 'g' else '-' end);
+                                        and not col.name = any (ignore_list) then 'g' else '-' end
+                           || m_rtj);
         if m_json = 'd' and m_out <> 'x' then
             flags := flags || 'J';
         end if;
@@ -621,20 +637,29 @@ begin
             fmt := fmt || case when fmt = '' then '' else '&' end
                    || pg_catalog.replace(pgq._urlencode(names[k]), '%', '%%') || '%' || k || '$s';
         elsif i_kind = 'j' then
+            -- over the values of row_to_json (see pgq._trg_json_data); numbers
+            -- other than int2/4/8 are strings in PgQ's JSON
             fmt := fmt || case when fmt = '' then '' else ',' end
-                   || pg_catalog.replace(pg_catalog.to_json(names[k])::text, '%', '%%') || ':%'
-                   || case pg_catalog.substr(modes[k], 4, 1) when 'n' then n + k when 'b' then 2 * n + k
-                                                             when 'd' then 3 * n + k else k end
-                   || '$s';
+                   || pg_catalog.replace(pg_catalog.to_json(names[k])::text, '%', '%%')
+                   || case when pg_catalog.substr(modes[k], 6, 1) = 'q' then ':"%' || 2 * k || '$s"'
+                           else ':%' || 2 * k || '$s' end;
         end if;
     end loop;
     if i_kind = 'j' then
         fmt := '{' || fmt || '}';
+        -- the fast path needs row_to_json to write every value as PgQ does
+        -- (or as a number to be quoted), and keys it can split at
+        if pg_catalog.strpos(pg_catalog.array_to_string(modes, ''), 'r') > 0
+           or pg_catalog.array_to_string(names, '') ~ '["\\]' then
+            flags := flags || 'j';
+        elsif pg_catalog.strpos(pg_catalog.array_to_string(modes, ''), 'q') > 0 then
+            flags := flags || 'q';
+        end if;
     end if;
 
     res := array[i_sig, null, i_args[pg_catalog.array_lower(i_args, 1)], flags, n::text, pkey_txt,
                  fmt, i_kind::text, smode,
-                 case when flags ~ '[SDWEM]' then '-' else 'F' end,
+                 case when flags ~ '[SDWEMj]' then '-' else 'F' end,
                  exprs[1], exprs[2], exprs[3], exprs[4], exprs[5], exprs[6], exprs[7],
                  magic[1], magic[2], magic[3], magic[4], magic[5], magic[6],
                  eq_sql, when_type::text, null, null, null, null, null];
@@ -824,6 +849,7 @@ declare
     ev_extra2   text;
     ev_extra3   text;
     ev_extra4   text;
+    ev_id       bigint;
     opchar      text;
     js          json;
     ok          boolean;
@@ -1012,9 +1038,35 @@ begin
         end if;
     end if;
 
-    perform pgq.insert_event(c[3], ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4);
+    ev_id := pgq.insert_event(c[3], ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4);
 end;
 $$ language plpgsql;
+
+-- ----------------------------------------------------------------------
+-- Function: pgq._trg_json_data(3)
+--
+--      The jsontriga payload for the INSERT fast path, inlined like
+--      pgq._trg_logu_data(): row_to_json() of the row already writes every
+--      value as PgQ does, except other numbers than int2/4/8, which PgQ
+--      writes as strings.  Its text is split into keys and values at '":'
+--      and ',"' (inside JSON strings '"' is always escaped, and a key or
+--      value with '\":' is excluded), and the cached format string puts
+--      them together again, quoting those numbers.
+--
+-- Returns:
+--      NULL when this does not apply: a value with '\":', a column count
+--      that does not match, or a quoted number that was NULL or NaN.
+-- ----------------------------------------------------------------------
+create or replace function pgq._trg_json_data(fmt text, n integer, js text)
+returns text as $$
+    select case
+        when pg_catalog.strpos(js, '\":') > 0 then null
+        when pg_catalog.array_length(pg_catalog.string_to_array(pg_catalog.replace(
+                 pg_catalog.left(js, -1), '":', ',"'), ',"'), 1) <> 2 * n then null
+        else pg_catalog.format(fmt, variadic pg_catalog.string_to_array(pg_catalog.replace(
+                 pg_catalog.left(js, -1), '":', ',"'), ',"'))
+        end;
+$$ language sql stable;
 
 -- ----------------------------------------------------------------------
 -- Function: pgq._trg_logu_data(2)

@@ -21,10 +21,34 @@ declare
     sig     text;
     gen     text;
     t       text;
+    ev_id   bigint;
     data    text;
     odata   text;
     js      json;
 begin
+    -- the usual case in as few steps as possible (see pgq.logutriga)
+    if TG_OP = 'INSERT' and TG_LEVEL = 'ROW'
+       and pg_catalog.current_setting('session_replication_role') <> 'local' then
+        c := nullif(pg_catalog.current_setting('pgq.trg_' || TG_RELID::text || '_'
+                    || (pg_catalog.hashtext(TG_NAME) & 2147483647)::text, true), '')::text[];
+        if c[10] = 'F' and c[12] = 'e' and c[8] = 'j'
+           and c[11] = coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text
+           and pg_catalog.split_part(c[1], E'\x01', 1) = TG_NAME
+        then
+            t := pg_catalog.row_to_json(NEW)::text;
+            t := pgq._trg_json_data(c[7], c[5]::integer, t);
+            -- a quoted number that was NULL or NaN: take the long way
+            if t is not null and (pg_catalog.strpos(c[4], 'q') = 0
+                                  or (pg_catalog.strpos(t, ':"null"') = 0 and pg_catalog.strpos(t, '""') = 0)) then
+                ev_id := pgq.insert_event(c[3], '{"op":"INSERT","table":'
+                                          || pg_catalog.to_json(array[TG_TABLE_SCHEMA, TG_TABLE_NAME])::text
+                                          || ',"pkey":' || c[6] || '}', t,
+                                          TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
+                return NEW;
+            end if;
+        end if;
+    end if;
+
     if pg_catalog.current_setting('session_replication_role') = 'local' then
         return case when TG_OP = 'DELETE' then OLD else NEW end;
     end if;
@@ -36,7 +60,7 @@ begin
     -- pgq._trigger_support.sql): rebuilt when the trigger or the table
     -- changed; the table is looked at only when DDL ran since the last look
     sig := TG_NAME || E'\x01' || coalesce(pg_catalog.array_to_string(TG_ARGV, E'\x01'), '');
-    key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(sig) & 2147483647)::text;
+    key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(TG_NAME) & 2147483647)::text;
     c := nullif(pg_catalog.current_setting(key, true), '')::text[];
     gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
     if c is null or c[1] <> sig or c[8] <> 'j' then
@@ -59,43 +83,14 @@ begin
     end if;
 
     if TG_OP = 'TRUNCATE' then
-        perform pgq.insert_event(c[3], '{"op":"TRUNCATE","table":'
+        ev_id := pgq.insert_event(c[3], '{"op":"TRUNCATE","table":'
                                  || pg_catalog.to_json(array[TG_TABLE_SCHEMA, TG_TABLE_NAME])::text
                                  || ',"pkey":' || c[6] || '}', '{}', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME,
                                  null, null, null);
         return null;
     elsif pg_catalog.strpos(c[4], 'W') = 0 and pg_catalog.strpos(c[4], 'E') = 0
           and pg_catalog.strpos(c[4], 'M') = 0 then
-        if pg_catalog.strpos(c[4], 'J') > 0 then
-            js := pg_catalog.row_to_json(case when TG_OP = 'DELETE' then OLD else NEW end);
-        end if;
-        if TG_OP = 'INSERT' then
-            data := pgq._trg_fast('j', c[7], NEW::text, js);
-            if data is not null then
-                perform pgq.insert_event(c[3], '{"op":"INSERT","table":'
-                                         || pg_catalog.to_json(array[TG_TABLE_SCHEMA, TG_TABLE_NAME])::text
-                                         || ',"pkey":' || c[6] || '}', data,
-                                         TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
-                return case when pg_catalog.strpos(c[4], 'S') > 0 then null else NEW end;
-            end if;
-        elsif TG_OP = 'DELETE' then
-            data := pgq._trg_fast('j', c[7], OLD::text, js);
-            if data is not null and c[6] <> '[]' then
-                perform pgq.insert_event(c[3], '{"op":"DELETE","table":'
-                                         || pg_catalog.to_json(array[TG_TABLE_SCHEMA, TG_TABLE_NAME])::text
-                                         || ',"pkey":' || c[6] || '}', data,
-                                         TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
-                return case when pg_catalog.strpos(c[4], 'S') > 0 then null else OLD end;
-            end if;
-        else
-            data := pgq._trg_fast('j', c[7], NEW::text, js);
-            if pg_catalog.strpos(c[4], 'B') > 0 then
-                if js is not null then
-                    js := pg_catalog.row_to_json(OLD);
-                end if;
-                odata := pgq._trg_fast('j', c[7], OLD::text, js);
-            end if;
-        end if;
+        null;   -- UPDATE and DELETE take the values one by one
     end if;
     perform pgq._trg_event('j', TG_OP, key, TG_TABLE_SCHEMA, TG_TABLE_NAME, NEW, OLD, data, odata);
     return case when pg_catalog.strpos(c[4], 'S') > 0 then null

@@ -24,26 +24,28 @@ declare
     sig     text;
     gen     text;
     t       text;
+    ev_id   bigint;
     data    text;
     odata   text;
     js      json;
 begin
     -- the usual case in as few steps as possible (PL/pgSQL prepares each
     -- expression anew in every transaction): an INSERT, a cache entry for
-    -- this trigger, no DDL since it was checked
+    -- this trigger, no DDL since it was checked (then neither the trigger
+    -- nor the table can have changed: see pgq._trg_ddl_seq)
     if TG_OP = 'INSERT' and TG_LEVEL = 'ROW'
        and pg_catalog.current_setting('session_replication_role') <> 'local' then
-        sig := TG_NAME || E'\x01' || coalesce(pg_catalog.array_to_string(TG_ARGV, E'\x01'), '');
         c := nullif(pg_catalog.current_setting('pgq.trg_' || TG_RELID::text || '_'
-                    || (pg_catalog.hashtext(sig) & 2147483647)::text, true), '')::text[];
-        if c[10] = 'F' and c[12] = 'e' and c[1] = sig and c[8] = 'l'
+                    || (pg_catalog.hashtext(TG_NAME) & 2147483647)::text, true), '')::text[];
+        if c[10] = 'F' and c[12] = 'e' and c[8] = 'l'
            and c[11] = coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text
+           and pg_catalog.split_part(c[1], E'\x01', 1) = TG_NAME
         then
             t := NEW::text;
-            data := pgq._trg_logu_data(c[7], t);
-            if data is not null then
-                perform pgq.insert_event(c[3], 'I:' || c[6], data,
-                                         TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
+            t := pgq._trg_logu_data(c[7], t);
+            if t is not null then
+                ev_id := pgq.insert_event(c[3], 'I:' || c[6], t,
+                                          TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
                 return NEW;
             end if;
         end if;
@@ -60,7 +62,7 @@ begin
     -- pgq._trigger_support.sql): rebuilt when the trigger or the table
     -- changed; the table is looked at only when DDL ran since the last look
     sig := TG_NAME || E'\x01' || coalesce(pg_catalog.array_to_string(TG_ARGV, E'\x01'), '');
-    key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(sig) & 2147483647)::text;
+    key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(TG_NAME) & 2147483647)::text;
     c := nullif(pg_catalog.current_setting(key, true), '')::text[];
     gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
     if c is null or c[1] <> sig or c[8] <> 'l' then
@@ -83,7 +85,7 @@ begin
     end if;
 
     if TG_OP = 'TRUNCATE' then
-        perform pgq.insert_event(c[3], 'R', '', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
+        ev_id := pgq.insert_event(c[3], 'R', '', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
         return null;
     elsif pg_catalog.strpos(c[4], 'W') = 0 and pg_catalog.strpos(c[4], 'E') = 0
           and pg_catalog.strpos(c[4], 'M') = 0 then
@@ -91,7 +93,7 @@ begin
             t := NEW::text;
             data := coalesce(pgq._trg_logu_data(c[7], t), pgq._trg_fast('l', c[7], t, null));
             if data is not null then
-                perform pgq.insert_event(c[3], 'I:' || c[6], data,
+                ev_id := pgq.insert_event(c[3], 'I:' || c[6], data,
                                          TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
                 return case when pg_catalog.strpos(c[4], 'S') > 0 then null else NEW end;
             end if;
@@ -99,7 +101,7 @@ begin
             t := OLD::text;
             data := coalesce(pgq._trg_logu_data(c[7], t), pgq._trg_fast('l', c[7], t, null));
             if data is not null and c[6] <> '' then
-                perform pgq.insert_event(c[3], 'D:' || c[6], data,
+                ev_id := pgq.insert_event(c[3], 'D:' || c[6], data,
                                          TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
                 return case when pg_catalog.strpos(c[4], 'S') > 0 then null else OLD end;
             end if;

@@ -19,6 +19,7 @@ declare
     sig     text;
     gen     text;
     t       text;
+    ev_id   bigint;
     data    text;
     odata   text;
     js      json;
@@ -34,7 +35,7 @@ begin
     -- pgq._trigger_support.sql): rebuilt when the trigger or the table
     -- changed; the table is looked at only when DDL ran since the last look
     sig := TG_NAME || E'\x01' || coalesce(pg_catalog.array_to_string(TG_ARGV, E'\x01'), '');
-    key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(sig) & 2147483647)::text;
+    key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(TG_NAME) & 2147483647)::text;
     c := nullif(pg_catalog.current_setting(key, true), '')::text[];
     gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
     if c is null or c[1] <> sig or c[8] <> 's' then
@@ -57,7 +58,7 @@ begin
     end if;
 
     if TG_OP = 'TRUNCATE' then
-        perform pgq.insert_event(c[3], 'R', '', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
+        ev_id := pgq.insert_event(c[3], 'R', '', TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
         return null;
     elsif pg_catalog.strpos(c[4], 'W') = 0 and pg_catalog.strpos(c[4], 'E') = 0
           and pg_catalog.strpos(c[4], 'M') = 0 then

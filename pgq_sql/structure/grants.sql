@@ -48,6 +48,7 @@ grant execute on function
     pgq._trg_split(text),
     pgq._trg_wrap(text),
     pgq._trg_logu_data(text, text),
+    pgq._trg_json_data(text, integer, text),
     pgq._trg_stamp(oid, text),
     pgq._trg_qb_rewrite(text, text[]),
     pgq._trg_cache_build(char, oid, text, text[], boolean),

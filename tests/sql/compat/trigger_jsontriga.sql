@@ -48,3 +48,18 @@ create trigger tr after truncate on jsdata for each statement execute procedure 
 truncate jsdata;
 create trigger tr after truncate on jk for each statement execute procedure pgq.jsontriga('jsonq');
 truncate jk;
+
+-- only types whose row_to_json form PgQ shares (the fast path of ours), with the values
+-- that make it step aside: quoted numbers that are NULL or NaN, '":' and ',"' in strings
+create table jfast (id bigserial primary key, n numeric, f float8, r real, t text, d date,
+                    ts timestamptz, b bool, u uuid, i int, "Odd Key" text, iv interval);
+create trigger t after insert on jfast for each row execute procedure pgq.jsontriga('jsonq');
+insert into jfast (n, f, r, t, d, ts, b, u, i, "Odd Key", iv)
+    values (1.50, 2.5e-10, 3, 'plain', '2020-01-02', '2020-01-02 03:04:05.6+00', true,
+            'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', -7, 'k', '1 day');
+insert into jfast (n, f, t) values (null, 'NaN', 'x');
+insert into jfast (n, f, t) values (-0.0, '-Infinity', '');
+insert into jfast (n, t) values (1, 'a":b ,"c":d \":e');
+insert into jfast (n, t) values (2, E'tab\there "quoted" back\\slash ünï 日本');
+insert into jfast (t) values ('null');
+insert into jfast (id) values (100);
