@@ -150,9 +150,11 @@ PGQPP_DECLARE_ERROR(transaction_rollback, errc::transaction_rollback);
  * Translates an exception into the matching pgqpp::error subclass.
  *
  * libpqxx's sql_error (by SQLSTATE and, for PgQ's plain `raise exception` errors with
- * SQLSTATE P0001, by their fixed texts), broken_connection, in_doubt_error and
- * transaction_rollback are translated; a pgqpp::error and anything else are returned
- * unchanged.
+ * SQLSTATE P0001, or XX000 from its C code, by their fixed texts), broken_connection,
+ * in_doubt_error and transaction_rollback are translated; a pgqpp::error and anything else
+ * are returned unchanged. An sql_error without SQLSTATE is libpq's own failure (the server
+ * never answered), so it becomes connection_lost; libpqxx 6.4's insufficient_privilege,
+ * which lacks its SQLSTATE, gets 42501.
  *
  * @param e         the exception (may be null: then null is returned)
  * @param operation the SQL function or statement that was running, e.g. "pgq.insert_event"
