@@ -680,13 +680,14 @@ $$ language plpgsql;
 --
 --      Builds a trigger's cache entry and stores it in the session: the
 --      whole description under 'pgq.trgx_<...>', its first twelve elements
---      (all that an INSERT needs) under i_key.
+--      and the table's names (all that an INSERT needs) under i_key.
 --
 -- Returns:
---      the first twelve elements
+--      the hot part (14 elements)
 -- ----------------------------------------------------------------------
 create or replace function pgq._trg_refresh(
-    i_kind char, i_relid oid, i_sig text, i_key text, i_args text[], i_truncate boolean)
+    i_kind char, i_relid oid, i_sig text, i_key text, i_args text[], i_truncate boolean,
+    i_schema text, i_table text)
 returns text[] as $$
 declare
     c   text[];
@@ -698,10 +699,25 @@ begin
                                 where evtname = 'pgq_trigger_cache' and evtenabled = 'A')
                   then 'e' else 's' end;
     perform pg_catalog.set_config(pg_catalog.replace(i_key, 'pgq.trg_', 'pgq.trgx_'), c::text, false);
-    perform pg_catalog.set_config(i_key, c[1:12]::text, false);
-    return c[1:12];
+    c := c[1:12] || pgq._trg_names(i_schema, i_table, c[6]);
+    perform pg_catalog.set_config(i_key, c::text, false);
+    return c;
 end;
 $$ language plpgsql;
+
+-- ----------------------------------------------------------------------
+-- Function: pgq._trg_names(3)
+--
+--      The table's names as the events carry them, for the hot part of a
+--      cache entry (refreshed whenever DDL ran: renames are DDL):
+--      'schema.table' and the tail of jsontriga's ev_type.
+-- ----------------------------------------------------------------------
+create or replace function pgq._trg_names(i_schema text, i_table text, i_pkey text)
+returns text[] as $$
+    select array[i_schema || '.' || i_table,
+                 '","table":' || pg_catalog.to_json(array[i_schema, i_table])::text
+                 || ',"pkey":' || i_pkey || '}'];
+$$ language sql immutable;
 
 -- ----------------------------------------------------------------------
 -- Function: pgq._trg_urlenc_row(3)
@@ -1061,8 +1077,6 @@ create or replace function pgq._trg_json_data(fmt text, n integer, js text)
 returns text as $$
     select case
         when pg_catalog.strpos(js, '\":') > 0 then null
-        when pg_catalog.array_length(pg_catalog.string_to_array(pg_catalog.replace(
-                 pg_catalog.left(js, -1), '":', ',"'), ',"'), 1) <> 2 * n then null
         else pg_catalog.format(fmt, variadic pg_catalog.string_to_array(pg_catalog.replace(
                  pg_catalog.left(js, -1), '":', ',"'), ',"'))
         end;
@@ -1074,41 +1088,33 @@ $$ language sql stable;
 --      The logutriga payload of a row for the INSERT fast path, as one SQL
 --      expression that the planner inlines into the trigger's own (it is
 --      called with variables; stable, not immutable, because format() is
---      stable: otherwise it would not be inlined): PL/pgSQL prepares every
---      expression anew in
---      each transaction, so for the usual one-row transactions a few big
---      expressions beat many small steps or function calls.
+--      stable: otherwise it would not be inlined).  PL/pgSQL prepares every
+--      expression anew in each transaction, at a cost that grows with the
+--      number of function calls in it, so this handles only the common rows
+--      and is short: values of [0-9A-Za-z_.-], space, ':', '+' (numbers,
+--      words, timestamps), quoted by record_out when they hold a space, a
+--      comma or are empty.
 --
---      The row's text form '(v1,"v 2",,...)' is urlencoded as a whole; its
---      commas, quotes and backslashes then read %2c, %22 and %5c, and the
---      fields are taken apart on the encoded text: '=' marks every field,
---      removed again from the empty (NULL) ones, the quotes around quoted
---      values go, the doubled ones inside become single.  The result is
---      split at %2c and fed to the cached format string 'name%1$s&...'.
+--      The row's text form '(v1,"v 2",,...)' loses its quotes, its ':', '+'
+--      and spaces are encoded, and each comma becomes '%2c=': every field
+--      now starts with '=', which is taken away again from the empty (NULL)
+--      ones; split at %2c, the fields are fed to the cached format string
+--      'name%1$s&...'.
 --
 -- Returns:
---      NULL when this does not apply (a quoted value contains a comma, or
---      a character the replace chain does not know: non-ASCII, control
---      characters, ...); the trigger then takes the values one by one.
+--      NULL when the row holds anything else (a comma inside a value, other
+--      characters, an empty string or a '"' in a value); the trigger then
+--      takes the general path.
 -- ----------------------------------------------------------------------
 create or replace function pgq._trg_logu_data(fmt text, rowtext text)
 returns text as $$
     select case
-        when rowtext ~ '[(,]"(?:[^"]|"")*,|[^0-9A-Za-z_.%:+/,&=''"()\\ -]' then null
-        else pg_catalog.format(fmt, variadic pg_catalog.string_to_array(
-            pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-            pg_catalog.replace(
-                '=' || pg_catalog.replace(
-                    pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                    pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                    pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
-                    pg_catalog.replace(
-                        pg_catalog.substr(rowtext, 2, pg_catalog.length(rowtext) - 2),
-                        '%', '%25'), ':', '%3a'), '+', '%2b'), '/', '%2f'), ',', '%2c'),
-                        '&', '%26'), '=', '%3d'), '''', '%27'), '"', '%22'), '(', '%28'),
-                        ')', '%29'), '\', '%5c'), ' ', '+'),
-                    '%2c', '%2c=') || '%2c',
-                '=%2c', '%2c'), '=%22', '='), '%22%2c', '%2c'), '%22%22', '%22'), '%5c%5c', '%5c'),
-            '%2c'))
+        when pg_catalog.substr(rowtext, 2, pg_catalog.length(rowtext) - 2)
+             ~ '[^0-9A-Za-z_.:+ ,"-]|""|(?:^|,)"[^"]*,' then null
+        else pg_catalog.format(fmt, variadic pg_catalog.string_to_array(pg_catalog.replace(
+            '=' || pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(pg_catalog.replace(
+                pg_catalog.replace(pg_catalog.substr(rowtext, 2, pg_catalog.length(rowtext) - 2),
+                    '"', ''), ':', '%3a'), '+', '%2b'), ' ', '+'), ',', '%2c=') || '%2c',
+            '=%2c', '%2c'), '%2c'))
         end;
 $$ language sql stable;

@@ -40,10 +40,7 @@ begin
             -- a quoted number that was NULL or NaN: take the long way
             if t is not null and (pg_catalog.strpos(c[4], 'q') = 0
                                   or (pg_catalog.strpos(t, ':"null"') = 0 and pg_catalog.strpos(t, '""') = 0)) then
-                ev_id := pgq.insert_event(c[3], '{"op":"INSERT","table":'
-                                          || pg_catalog.to_json(array[TG_TABLE_SCHEMA, TG_TABLE_NAME])::text
-                                          || ',"pkey":' || c[6] || '}', t,
-                                          TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, null, null, null);
+                ev_id := pgq.insert_event(c[3], '{"op":"INSERT' || c[14], t, c[13], null, null, null);
                 return NEW;
             end if;
         end if;
@@ -64,12 +61,14 @@ begin
     c := nullif(pg_catalog.current_setting(key, true), '')::text[];
     gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
     if c is null or c[1] <> sig or c[8] <> 'j' then
-        c := pgq._trg_refresh('j', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE');
+        c := pgq._trg_refresh('j', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE',
+                             TG_TABLE_SCHEMA, TG_TABLE_NAME);
     elsif c[11] <> gen or c[12] <> 'e' then
         if c[2] <> pgq._trg_stamp(TG_RELID, c[9]) then
-            c := pgq._trg_refresh('j', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE');
+            c := pgq._trg_refresh('j', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE',
+                             TG_TABLE_SCHEMA, TG_TABLE_NAME);
         elsif c[11] <> gen then
-            c[11] := gen;
+            c := c[1:10] || array[gen, c[12]] || pgq._trg_names(TG_TABLE_SCHEMA, TG_TABLE_NAME, c[6]);
             perform pg_catalog.set_config(key, c::text, false);
         end if;
     end if;

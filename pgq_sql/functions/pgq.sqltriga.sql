@@ -39,12 +39,14 @@ begin
     c := nullif(pg_catalog.current_setting(key, true), '')::text[];
     gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
     if c is null or c[1] <> sig or c[8] <> 's' then
-        c := pgq._trg_refresh('s', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE');
+        c := pgq._trg_refresh('s', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE',
+                             TG_TABLE_SCHEMA, TG_TABLE_NAME);
     elsif c[11] <> gen or c[12] <> 'e' then
         if c[2] <> pgq._trg_stamp(TG_RELID, c[9]) then
-            c := pgq._trg_refresh('s', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE');
+            c := pgq._trg_refresh('s', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE',
+                             TG_TABLE_SCHEMA, TG_TABLE_NAME);
         elsif c[11] <> gen then
-            c[11] := gen;
+            c := c[1:10] || array[gen, c[12]] || pgq._trg_names(TG_TABLE_SCHEMA, TG_TABLE_NAME, c[6]);
             perform pg_catalog.set_config(key, c::text, false);
         end if;
     end if;

@@ -69,6 +69,20 @@ TEST_P(TriggerCache, ColumnsChangedByAnotherSession) {
     EXPECT_EQ(last_event(a_).second, "id=5&renamed=v&d=7");
 }
 
+TEST_P(TriggerCache, TableRenamedByAnotherSession) {
+    execute(b_, "alter table t rename to t2");
+    execute(a_, "insert into t2 values (2, 'y', 2)");
+    execute(b_, "create schema s2; alter table j set schema s2");
+    execute(a_, "insert into s2.j values (2, 'y', 2)");
+    pqxx::work tx{a_};
+    auto rows = tx.exec("select ev_type, ev_extra1 from pgq.event_template order by ev_id desc limit 2");
+    tx.commit();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1][1].as<std::string>(), "public.t2");
+    EXPECT_EQ(rows[0][0].as<std::string>(), R"({"op":"INSERT","table":["s2","j"],"pkey":["id"]})");
+    EXPECT_EQ(rows[0][1].as<std::string>(), "s2.j");
+}
+
 TEST_P(TriggerCache, PrimaryKeyChangedByAnotherSession) {
     execute(b_, "alter table t drop constraint t_pkey");
     execute(a_, "insert into t values (2, 'y', 2)");
