@@ -6,6 +6,7 @@
 #include <pgqpp/admin.hpp>
 #include <pgqpp/error.hpp>
 #include <pgqpp/producer.hpp>
+#include <pgqpp/quote.hpp>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -174,6 +175,20 @@ TEST_P(Admin, ValidatesNamesBeforeSending) {
     EXPECT_THROW(admin_.create_queue("bad\xFF"), pgqpp::invalid_argument);
     EXPECT_THROW(admin_.register_consumer("q", "tab\tname"), pgqpp::invalid_argument);
     EXPECT_TRUE(admin_.queues().empty());
+}
+
+TEST(Quote, NamesAndLiteralsSurviveTheRoundTrip) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    const std::string name = "we\"ird ñame; drop table x; --";
+    const std::string value = "it's \\ a 'value'";
+    EXPECT_EQ(pgqpp::quote_identifier(conn, name), pgqpp::quote_identifier(name));
+    execute(conn, "create schema " + pgqpp::quote_identifier(name));
+    execute(conn, "create table " + pgqpp::quote_identifier(conn, name) + ".t (v text)");
+    execute(conn, "insert into " + pgqpp::quote_qualified_name(conn, name + ".t") +
+                      " values (" + pgqpp::quote_literal(conn, value) + ")");
+    EXPECT_EQ(query_value<std::string>(conn, "select v from " + pgqpp::quote_identifier(name) + ".t"),
+              value);
 }
 
 TEST(AdminNoPgq, VersionSaysPgqIsNotInstalled) {
