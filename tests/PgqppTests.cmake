@@ -2,8 +2,8 @@
 # requires the `pg_cluster` fixture (tests/CMakeLists.txt): one throwaway cluster per ctest
 # run, from which each test makes its own database out of a template.
 #
-#   pgqpp_add_sql_tests(<dir> TARGETS ours|pgq...)
-#   pgqpp_add_gtest(<name> SOURCES <src>... [LIBRARIES <lib>...] [NO_DB])
+#   pgqpp_add_sql_tests(<dir> TARGETS ours|pgq|ours_light...)
+#   pgqpp_add_gtest(<name> SOURCES <src>... [LIBRARIES <lib>...] [NO_DB] [LIGHT])
 #   pgqpp_add_script_test(<name> COMMAND <cmd> [<arg>...] [WORKING_DIRECTORY <dir>] [TIMEOUT <s>])
 
 include(GoogleTest)
@@ -33,7 +33,8 @@ function(_pgqpp_db_test_properties test_name)
 endfunction()
 
 # One ctest per <dir>/<name>.sql, named sql.<dirname>.<name>, compared with
-# <dir>/expected/<name>.out on each of the TARGETS (tmpl_ours and/or tmpl_pgq).
+# <dir>/expected/<name>.out on each of the TARGETS (tmpl_ours, tmpl_pgq, tmpl_ours_light;
+# a target's own <name>.<target>.out, if there is one, takes precedence).
 function(pgqpp_add_sql_tests dir)
     cmake_parse_arguments(PARSE_ARGV 1 arg "" "" "TARGETS")
     if(NOT arg_TARGETS)
@@ -46,7 +47,7 @@ function(pgqpp_add_sql_tests dir)
     file(GLOB expected_files CONFIGURE_DEPENDS "${dir}/expected/*.out")
     set(target_args "")
     foreach(target IN LISTS arg_TARGETS)
-        if(NOT target MATCHES "^(ours|pgq)$")
+        if(NOT target MATCHES "^(ours|pgq|ours_light)$")
             message(FATAL_ERROR "pgqpp_add_sql_tests(${dir}): unknown target '${target}'")
         endif()
         list(APPEND target_args --target "${target}")
@@ -69,8 +70,10 @@ endfunction()
 
 # A GoogleTest executable linked with the test support library; each TEST is its own ctest
 # (discovered when ctest runs, so a new TEST needs only a rebuild). NO_DB: a plain unit test.
+# LIGHT: its tests on ours run a second time as "<name>.light.<test>" on tmpl_ours_light
+# (every queue with the option light_batches); controls on the real PgQ are not repeated.
 function(pgqpp_add_gtest name)
-    cmake_parse_arguments(PARSE_ARGV 1 arg "NO_DB" "" "SOURCES;LIBRARIES")
+    cmake_parse_arguments(PARSE_ARGV 1 arg "NO_DB;LIGHT" "" "SOURCES;LIBRARIES")
     if(NOT arg_SOURCES)
         message(FATAL_ERROR "pgqpp_add_gtest(${name}): SOURCES is required")
     endif()
@@ -86,6 +89,15 @@ function(pgqpp_add_gtest name)
         DISCOVERY_MODE PRE_TEST
         NO_PRETTY_VALUES
         PROPERTIES LABELS ${label} TIMEOUT ${PGQPP_TEST_TIMEOUT})
+    if(arg_LIGHT AND NOT arg_NO_DB)
+        gtest_discover_tests("${name}"
+            TEST_PREFIX "${name}.light."
+            TEST_LIST "${name}_light_TESTS"
+            TEST_FILTER "-*Control*:*/pgq"
+            DISCOVERY_MODE PRE_TEST
+            NO_PRETTY_VALUES
+            PROPERTIES LABELS ${label} TIMEOUT ${PGQPP_TEST_TIMEOUT})
+    endif()
     if(NOT arg_NO_DB)
         # The tests are only known when ctest runs, and gtest_discover_tests(PROPERTIES)
         # loses the separators of a list value such as ENVIRONMENT. So the DB properties are
@@ -96,6 +108,12 @@ if(@name@_TESTS)
     set_tests_properties(${@name@_TESTS} PROPERTIES
         FIXTURES_REQUIRED pg_cluster
         ENVIRONMENT "@PGQPP_TEST_ENVIRONMENT@")
+endif()
+if(@name@_light_TESTS)
+    set_tests_properties(${@name@_light_TESTS} PROPERTIES
+        FIXTURES_REQUIRED pg_cluster
+        ENVIRONMENT "@PGQPP_TEST_ENVIRONMENT@;PGQPP_TEST_TEMPLATE_OURS=tmpl_ours_light"
+        LABELS "db;light")
 endif()
 ]])
         set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${props_file}")

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Stock pgqd (Debian's /usr/bin/pgqd, run as a black box) against a pgq schema.
 #
-#   pgqd_test.sh ours|pgq
+#   pgqd_test.sh ours|pgq|ours_light
 #
 # ours = a database copied from tmpl_ours (our plain-SQL install), pgq = one copied from
-# tmpl_pgq (the real PgQ 3.5 C extension), so a failure can be compared with the original.
+# tmpl_pgq (the real PgQ 3.5 C extension), so a failure can be compared with the original;
+# ours_light = from tmpl_ours_light (every queue with the option light_batches).
 # pgqd ticks, rotates and flushes the retry queue; the test plays the consumer in SQL:
 #   1. pgqd accepts the schema ("pgq version ok", never "bad pgq version") and ticks advance;
 #   2. an event tagged with pgq.event_retry(batch, ev_id, 0) comes back in a later batch with
@@ -18,9 +19,9 @@ trap 'echo "FAIL [clients.pgqd]: command failed (line $LINENO): $BASH_COMMAND" >
 
 target=${1:-}
 case "$target" in
-ours | pgq) ;;
+ours | pgq | ours_light) ;;
 *)
-    echo "usage: pgqd_test.sh ours|pgq" >&2
+    echo "usage: pgqd_test.sh ours|pgq|ours_light" >&2
     exit 2
     ;;
 esac

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
 """python3-pgq's Consumer (Debian's python3-pgq, run as a black box) against a pgq schema.
 
-    /usr/bin/python3 python_consumer_test.py --target ours|pgq
+    /usr/bin/python3 python_consumer_test.py --target ours|pgq|ours_light
 
 ours = databases copied from tmpl_ours (our plain-SQL install); pgq = copied from tmpl_pgq
-(the real PgQ 3.5 C extension), the control. For each of the two fetch paths of
+(the real PgQ 3.5 C extension), the control; ours_light = from tmpl_ours_light (every queue
+with the option light_batches). For each of the two fetch paths of
 pgq.Consumer (pgq_lazy_fetch = 10: get_batch_cursor + FETCH; pgq_lazy_fetch = 0:
 get_batch_events) the test:
 
@@ -549,7 +550,7 @@ def main():
         return 0
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--target", choices=["ours", "pgq"], required=True)
+    ap.add_argument("--target", choices=["ours", "pgq", "ours_light"], required=True)
     ap.add_argument("--lazy-fetch", type=int, action="append",
                     help="pgq_lazy_fetch values to run (default: 10 and 0)")
     args = ap.parse_args()

@@ -2,6 +2,8 @@
 # make_templates.sh DIR INSTALL_SQL: (re)creates the template databases every test copies.
 #   tmpl_ours  our pgq, installed with `psql -f INSTALL_SQL` (build/pgq_sql/pgq_install.sql)
 #   tmpl_pgq   the real PgQ 3.5 C extension from Debian: CREATE EXTENSION pgq
+#   tmpl_ours_light  tmpl_ours where every queue created gets the option light_batches
+#              (a test-only trigger on pgq.queue), to run the same tests on light batches
 # Both are marked as templates and closed to connections: CREATE DATABASE ... TEMPLATE fails
 # while anyone is connected to the template, so nobody may be.
 set -euo pipefail
@@ -62,9 +64,32 @@ make_tmpl_ours() {
     psql -X -q -v ON_ERROR_STOP=1 -d tmpl_ours -f "$install_sql"
 }
 
-# Both are always attempted, so one failure does not hide the other.
+# tmpl_ours plus a trigger (test machinery, not part of pgq) that turns the queue option
+# light_batches on for every queue created, so that tests written for PgQ's kind of batches
+# run on light ones unchanged.
+make_tmpl_ours_light() {
+    pgqpp_admin_sql <<'SQL' || return 1
+select 'alter database tmpl_ours_light is_template false allow_connections true'
+  from pg_database where datname = 'tmpl_ours_light' \gexec
+drop database if exists tmpl_ours_light with (force);
+create database tmpl_ours_light template tmpl_ours;
+SQL
+    psql -X -q -v ON_ERROR_STOP=1 -d tmpl_ours_light <<'SQL'
+create function public.pgqpp_test_light_batches() returns trigger
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    insert into pgq.queue_option (qo_queue, qo_name, qo_value)
+    values (new.queue_id, 'light_batches', 'true');
+    return null;
+end $$;
+create trigger pgqpp_test_light_batches after insert on pgq.queue
+    for each row execute function public.pgqpp_test_light_batches();
+SQL
+}
+
+# All are always attempted, so one failure does not hide another.
 status=0
-for kind in pgq ours; do
+for kind in pgq ours ours_light; do
     if "make_tmpl_$kind"; then
         finish "tmpl_$kind"
     else

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <iostream>
 #include <random>
 #include <sstream>
@@ -20,7 +21,13 @@ std::string_view to_string(template_kind kind) {
 }
 
 std::string_view template_name(template_kind kind) {
-    return kind == template_kind::ours ? "tmpl_ours" : "tmpl_pgq";
+    if (kind == template_kind::pgq) return "tmpl_pgq";
+    // the same tests on another flavour of ours (tmpl_ours_light: light batches)
+    static const std::string ours = [] {
+        const char* name = std::getenv("PGQPP_TEST_TEMPLATE_OURS");
+        return std::string{name != nullptr && *name != '\0' ? name : "tmpl_ours"};
+    }();
+    return ours;
 }
 
 std::string current_test_name() {

@@ -9,14 +9,16 @@ namespace pgqpp::test {
 
 /// Which pgq a test database starts with (see tests/harness/make_templates.sh).
 enum class template_kind {
-    ours,  ///< tmpl_ours: our pure PL/pgSQL pgq (build/pgq_sql/pgq_install.sql)
+    ours,  ///< tmpl_ours: our pure PL/pgSQL pgq (build/pgq_sql/pgq_install.sql), or the
+           ///< template named by $PGQPP_TEST_TEMPLATE_OURS (tmpl_ours_light: light batches)
     pgq,   ///< tmpl_pgq: the real PgQ 3.5 C extension from Debian
 };
 
 /// "ours" or "pgq" (handy as a test parameter name).
 std::string_view to_string(template_kind kind);
 
-/// The template database's name: "tmpl_ours" or "tmpl_pgq".
+/// The template database's name: "tmpl_ours" (or $PGQPP_TEST_TEMPLATE_OURS if set, e.g.
+/// "tmpl_ours_light" for the .light runs of a test) or "tmpl_pgq".
 std::string_view template_name(template_kind kind);
 
 /// A database name made from @p hint: lowercase [a-z0-9_], a unique suffix (pid, counter,

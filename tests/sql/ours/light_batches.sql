@@ -11,6 +11,8 @@ set client_min_messages = warning;
 -- ---- the option ---------------------------------------------------------
 select pgq.create_queue('lq');
 select pgq.create_queue('cq');
+-- the default (set explicitly: the .light test run turns it on for new queues)
+select pgq.set_queue_config(q, 'light_batches', 'off') from (values ('lq'), ('cq')) v(q);
 select * from pgq.get_queue_options();
 select pgq.set_queue_config('lq', 'light_batches', 'true');
 select * from pgq.get_queue_options('lq');
