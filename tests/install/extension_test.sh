@@ -371,8 +371,10 @@ select 'subscription', to_jsonb(s) from pgq.subscription s order by sub_id;
 select 'tick', to_jsonb(t) from pgq.tick t order by tick_queue, tick_id;
 select 'retry_queue', to_jsonb(r) from pgq.retry_queue r order by ev_id;
 select 'event', to_jsonb(e) from pgq.event_template e order by ev_id;
+-- (not pgq._trg_ddl_seq: a DDL counter of the trigger cache, not data; any DDL moves it)
 select 'seq ' || c.relname, pgq.seq_getval('pgq.' || c.relname)
-  from pg_class c where c.relnamespace = 'pgq'::regnamespace and c.relkind = 'S' order by 1;
+  from pg_class c where c.relnamespace = 'pgq'::regnamespace and c.relkind = 'S'
+   and c.relname <> '_trg_ddl_seq' order by 1;
 select 'sent', count(*) from public.sent;
 SQL
 }
