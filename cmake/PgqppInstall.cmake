@@ -1,5 +1,6 @@
 # Installs the C++ libraries as a package (component pgqpp_cpp): headers, the static
-# libraries, a CMake package config (find_package(pgqpp) -> pgqpp::core, pgqpp::producer)
+# libraries, a CMake package config (find_package(pgqpp) -> pgqpp::core, pgqpp::producer,
+# pgqpp::runtime)
 # and pgqpp.pc for pkg-config. The SQL files (pgq_sql/) install separately.
 #
 #   cmake --install build --component pgqpp_cpp --prefix /opt/pgqpp
