@@ -13,17 +13,25 @@
 --     per session, cost no catalog writes (unlike temp tables or generated
 --     functions, which also forbid PREPARE TRANSACTION), and roll back with
 --     the transaction that set them.
---   * Each row checks the entry with one cheap query, the "stamp": xmin and
---     cmin of the table's pg_attribute rows and of its primary key's pg_index
---     row.  Every ALTER TABLE that adds, drops, renames or retypes a column,
---     and every change of the primary key, writes one of those rows, in this
---     session or another one (cmin covers changes inside one transaction).
---     The trigger's name and arguments are part of the entry too, so a
---     re-created trigger is noticed.
+--   * The entry is checked against the table only when DDL ran anywhere in
+--     the database since the last check: the event trigger pgq_trigger_cache
+--     counts DDL in the sequence pgq._trg_ddl_seq (below), and reading it is
+--     nearly free.  The check itself is the "stamp" (pgq._trg_stamp): xmin
+--     and ctid of the table's pg_attribute rows, its replica identity index
+--     (the primary key), and pg_class/pg_index where that is not enough.
+--     Without the event trigger, the stamp is checked on every row.  The
+--     trigger's name and arguments are part of the entry, so a re-created
+--     trigger is noticed.
 --   * Column values come from the row's text form (NEW::text, one C call):
 --     record_out writes every column with its type's output function, the
---     same text the C triggers put in the payload.  pgq._trg_split() takes
---     it apart.
+--     same text the C triggers put in the payload.  The INSERT fast paths
+--     (pgq._trg_logu_data, pgq._trg_json_data) encode a whole row with a few
+--     string functions; everything else takes the row apart value by value
+--     (pgq._trg_split) in pgq._trg_event.
+--   * PL/pgSQL prepares each expression it evaluates anew in every
+--     transaction, so for the usual one-row transactions the fast paths are
+--     a few big expressions (SQL functions the planner inlines) rather than
+--     many small steps.
 -- ----------------------------------------------------------------------
 
 -- ----------------------------------------------------------------------
@@ -81,8 +89,8 @@ $$ language plpgsql strict immutable;
 --
 -- Returns:
 --      NULL when the fast form does not apply: a quoted value contains a
---      comma, or the row contains \x01-\x03 or a backslash-u (see
---      pgq.jsontriga); the callers then take the values one by one.
+--      comma, or the row contains \x01-\x03; the callers then take the
+--      values one by one.
 -- ----------------------------------------------------------------------
 create or replace function pgq._trg_wrap(rowtext text)
 returns text as $$
@@ -90,7 +98,7 @@ declare
     t   text := pg_catalog.substr(rowtext, 2, pg_catalog.length(rowtext) - 2);
     w   text;
 begin
-    if t ~ '[\x01-\x03]|\\u' then
+    if t ~ '[\x01-\x03]' then
         return null;
     end if;
     w := pg_catalog.replace(E'\x02' || pg_catalog.replace(t, ',', E'\x03\x01\x02') || E'\x03',
@@ -786,48 +794,25 @@ $$ language plpgsql immutable;
 -- ----------------------------------------------------------------------
 -- Function: pgq._trg_fast(4)
 --
---      The payload of one row through pgq._trg_wrap(): one encoding call
---      for the whole row, then format() with the cached format string.
---      i_kind 'l': urlencoded; 'j': JSON (i_js: row_to_json of the row when
---      the table has date/time columns).
+--      The logutriga payload of one row through pgq._trg_wrap(): one
+--      encoding call for the whole row, then format() with the cached format
+--      string.  Used for rows the inlined fast path (pgq._trg_logu_data)
+--      leaves alone: other characters, commas inside values.
 --
 -- Returns:
---      the payload, or NULL when the fast form does not apply
+--      the payload, or NULL when pgq._trg_wrap() does not apply
 -- ----------------------------------------------------------------------
 create or replace function pgq._trg_fast(i_kind char, i_fmt text, i_rowtext text, i_js json)
 returns text as $$
 declare
     w       text;
-    n       integer;
-    q       text[];
-    raw     text[];
-    d       text[];
-    i       integer;
 begin
     w := pgq._trg_wrap(i_rowtext);
-    if w is null then
+    if w is null or i_kind <> 'l' then
         return null;
     end if;
-    if i_kind = 'l' then
-        return pg_catalog.format(i_fmt, variadic pg_catalog.string_to_array(pg_catalog.replace(
-                   pg_catalog.replace(pgq._urlencode(w), '%02', '='), '%03', ''), '%01'));
-    end if;
-    -- JSON: one escaping call; \x01-\x03 come out as \u0001-\u0003
-    w := pg_catalog.to_json(w)::text;
-    w := pg_catalog.substr(w, 2, pg_catalog.length(w) - 2);
-    q := pg_catalog.array_replace(pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.replace(
-             w, '\u0002', '"'), '\u0003', '"'), '\u0001'), '', 'null');
-    raw := pg_catalog.array_replace(pg_catalog.string_to_array(pg_catalog.replace(pg_catalog.replace(
-             w, '\u0002', ''), '\u0003', ''), '\u0001'), '', 'null');
-    n := pg_catalog.array_length(q, 1);
-    if i_js is null then
-        return pg_catalog.format(i_fmt, variadic q || raw
-                   || pg_catalog.array_replace(pg_catalog.array_replace(raw, 't', 'true'), 'f', 'false'));
-    end if;
-    select pg_catalog.array_agg(e.value::text order by e.ord) into d
-      from pg_catalog.json_each(i_js) with ordinality e(key, value, ord);
-    return pg_catalog.format(i_fmt, variadic q || raw
-               || pg_catalog.array_replace(pg_catalog.array_replace(raw, 't', 'true'), 'f', 'false') || d);
+    return pg_catalog.format(i_fmt, variadic pg_catalog.string_to_array(pg_catalog.replace(
+               pg_catalog.replace(pgq._urlencode(w), '%02', '='), '%03', ''), '%01'));
 end;
 $$ language plpgsql immutable;
 
