@@ -85,10 +85,24 @@ grant execute on function
     pgq.finish_batch(bigint)
 to pgq_reader;
 
+-- pgqpp: dead letters.  A consumer adds them for the batch it processes,
+-- and may list them; requeue and purge are the operator's.
+grant execute on function
+    pgq.dead_letter_add(bigint, bigint[], text),
+    pgq.dead_letter_list(text, text, integer, bigint),
+    pgq.dead_letter_show(bigint)
+to pgq_reader;
+grant execute on function
+    pgq.dead_letter_requeue(bigint[], timestamptz),
+    pgq.dead_letter_purge(bigint[]),
+    pgq.dead_letter_purge(text, interval)
+to pgq_admin;
+
 grant execute on function
     pgq.insert_event(text, text, text),
     pgq.insert_event(text, text, text, text, text, text, text),
     pgq.insert_event_bulk(text, text[], text[], text[], text[], text[], text[]),
+    pgq.insert_event_bulk_ids(text, text[], text[], text[], text[], text[], text[]),
     pgq.current_event_table(text),
     pgq.jsontriga(),
     pgq.sqltriga(),
@@ -132,3 +146,7 @@ grant select, insert, update, delete on pgq.retry_queue to pgq_admin;
 -- pgqpp's tables, like the metadata tables above
 grant select on pgq.queue_option, pgq.batch to public;
 grant select, insert, update, delete on pgq.queue_option, pgq.batch to pgq_admin;
+
+-- pgqpp: dead letters hold event payloads: readable like the event tables
+grant select on pgq.dead_letter to pgq_reader;
+grant select, insert, update, delete on pgq.dead_letter to pgq_admin;

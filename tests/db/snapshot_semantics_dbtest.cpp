@@ -159,6 +159,6 @@ TEST_P(SnapshotSemantics, EveryCommittedEventOnceInOrderNothingRolledBack) {
 
 INSTANTIATE_TEST_SUITE_P(Templates, SnapshotSemantics,
                          ::testing::Values(template_kind::ours, template_kind::pgq),
-                         [](const auto& info) { return std::string{pgqpp::test::to_string(info.param)}; });
+                         [](const auto& param_info) { return std::string{pgqpp::test::to_string(param_info.param)}; });
 
 }  // namespace

@@ -99,3 +99,13 @@ select pgq.insert_event_bulk('bulkq', array[['t', 't'], ['t', 't']], array['a', 
 select pgq.insert_event_bulk('bulkq', array[]::text[], array['a', 'b']);
 select pgq.insert_event_bulk('bulkq', null, array['a', 'b'], ev_extra3 => array['only one']);
 select count(*) from pgq.event_1 where ev_data in ('a', 'b', 'c', 'd');
+
+-- insert_event_bulk_ids: the same checks, the ids in array order
+select pgq.create_queue('idsq');
+create temp table ids as
+select row_number() over () as pos, id
+  from pgq.insert_event_bulk_ids('idsq', null, array['i1', 'i2', 'i3']) id;
+select ids.pos, ev.ev_data from ids join pgq.event_template ev on ev.ev_id = ids.id and ev.ev_data like 'i_' order by ids.pos;
+select count(*) from pgq.insert_event_bulk_ids('idsq', null, array[]::text[]);
+select * from pgq.insert_event_bulk_ids('idsq', array['t'], array['a', 'b']);
+select * from pgq.insert_event_bulk_ids('no such queue', null, array['a']);
