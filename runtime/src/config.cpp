@@ -440,12 +440,11 @@ std::string config::to_ini() const {
         if (spec.is_required()) facts += "; required";
         if (!spec.env_variable().empty()) facts += "; environment: " + spec.env_variable();
         out += wrap(facts, ";   ");
+        const std::string setting = spec.key() + (e.text.empty() ? " =" : " = " + e.text);
         switch (e.source.from) {
         case value_source::kind::unset: out += ";" + spec.key() + " =\n"; break;
-        case value_source::kind::default_value:
-            out += ";" + spec.key() + " = " + e.text + "\n";
-            break;
-        default: out += spec.key() + " = " + e.text + "\n"; break;
+        case value_source::kind::default_value: out += ";" + setting + "\n"; break;
+        default: out += setting + "\n"; break;
         }
     }
     return out;
@@ -773,21 +772,24 @@ std::vector<option_spec> standard_options() {
     std::vector<option_spec> out;
     out.push_back(opt::string("logfile", "",
                               "Also write the log to this file (reopened on reload, for "
-                              "logrotate); \"\" for none."));
+                              "logrotate); \"\" for none.")
+                      .placeholder("FILE"));
     out.push_back(opt::choice("log_level", "info",
                               {"trace", "debug", "info", "warning", "error", "critical", "off"},
                               "Least severe messages to log; each -v lowers it one step, each -q "
                               "raises it."));
     out.push_back(opt::boolean("log_console", "1", "Log to standard error."));
     out.push_back(opt::boolean("syslog", "0", "Also log to syslog."));
-    out.push_back(opt::string("syslog_ident", "", "Syslog ident; \"\" for the program name."));
+    out.push_back(opt::string("syslog_ident", "", "Syslog ident; \"\" for the program name.")
+                      .placeholder("NAME"));
     out.push_back(opt::choice("syslog_facility", "daemon",
                               {"daemon", "user", "local0", "local1", "local2", "local3",
                                "local4", "local5", "local6", "local7"},
                               "Syslog facility."));
     out.push_back(opt::string("pidfile", "",
                               "Write the process id to this file; refuse to start while another "
-                              "running process holds it. \"\" for none."));
+                              "running process holds it. \"\" for none.")
+                      .placeholder("FILE"));
     out.push_back(opt::duration("stats_period", "30s",
                                 "Log a line of statistics this often; 0 turns it off."));
     out.push_back(opt::integer("metrics_port", "0",
