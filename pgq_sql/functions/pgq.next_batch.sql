@@ -43,10 +43,13 @@ as $$
 declare
     s           record;
     locked      record;
+    lc          refcursor;
     reopen      boolean;
+    light       boolean;
+    new_ctid    tid;
 begin
     loop
-        select sub.sub_id, sub.sub_queue, sub.sub_consumer, sub.sub_last_tick,
+        select sub.ctid as sub_ctid, sub.sub_id, sub.sub_queue, sub.sub_consumer, sub.sub_last_tick,
                sub.sub_next_tick, sub.sub_batch, pgq._light_batch_id(sub) as light_batch,
                t1.tick_time as last_time, t1.tick_event_seq as last_seq,
                t2.tick_time as next_time, t2.tick_event_seq as next_seq
@@ -118,48 +121,51 @@ begin
             return;
         end if;
 
-        -- A batch is to be opened: lock the row, and make sure no other
-        -- process opened one or moved the consumer since it was read.
-        select sub.ctid as sub_ctid, sub.sub_batch, sub.sub_last_tick, sub.sub_next_tick,
-               exists (select 1 from pgq.queue_option o
-                        where o.qo_queue = sub.sub_queue
-                          and o.qo_name = 'light_batches'
-                          and o.qo_value = 'true') as light
-          into locked
-          from pgq.subscription sub
-         where sub.sub_queue = s.sub_queue
-           and sub.sub_consumer = s.sub_consumer
-           for update of sub;
-        exit when found
-                  and locked.sub_batch is null
-                  and locked.sub_last_tick is not distinct from s.sub_last_tick
-                  and locked.sub_next_tick is not distinct from s.sub_next_tick
-                  and (not reopen
-                       or not exists (select 1 from pgq.subscription sub
-                                       where sub.ctid = locked.sub_ctid
-                                         and pgq._light_batch_id(sub) is not null));
+        -- A batch is to be opened: lock the row (its version just read
+        -- first), and make sure no other process opened one or moved the
+        -- consumer since it was read.
+        select l.sub_row, l.sub_cursor into locked
+          from pgq._lock_subscription(s.sub_queue, s.sub_consumer, s.sub_ctid) l;
+        lc := locked.sub_cursor;
+        exit when lc is not null
+                  and (locked.sub_row).sub_batch is null
+                  and (locked.sub_row).sub_last_tick is not distinct from s.sub_last_tick
+                  and (locked.sub_row).sub_next_tick is not distinct from s.sub_next_tick
+                  and (not reopen or pgq._light_batch_id(locked.sub_row) is null);
         -- it changed (or the consumer was unregistered): start over
+        if lc is not null then
+            close lc;
+        end if;
     end loop;
 
+    -- the update goes where the cursor stands: the locked row, found
+    -- without another lookup
     batch_id := nextval('pgq.batch_id_seq');
-    if reopen or locked.light then
-        -- light: the batch goes to pgq.batch; the subscription row changes
-        -- only unindexed columns, so the update is HOT
-        insert into pgq.batch (batch_id, batch_queue, batch_consumer, batch_sub_id,
-                               batch_prev_tick, batch_cur_tick)
-        values (batch_id, s.sub_queue, s.sub_consumer, s.sub_id,
-                s.sub_last_tick, cur_tick_id);
+    light := reopen or exists (select 1 from pgq.queue_option o
+                                where o.qo_queue = s.sub_queue
+                                  and o.qo_name = 'light_batches'
+                                  and o.qo_value = 'true');
+    if light then
+        -- light: the subscription row changes only unindexed columns, so
+        -- the update is HOT; the batch goes to pgq.batch, with where the
+        -- row's new version is (finish_batch looks there first)
         update pgq.subscription
            set sub_next_tick = cur_tick_id,
                sub_active = now()
-         where ctid = locked.sub_ctid;
+         where current of lc
+        returning ctid into new_ctid;
+        insert into pgq.batch (batch_id, batch_queue, batch_consumer, batch_sub_id,
+                               batch_prev_tick, batch_cur_tick, batch_sub_ctid)
+        values (batch_id, s.sub_queue, s.sub_consumer, s.sub_id,
+                s.sub_last_tick, cur_tick_id, new_ctid);
     else
         update pgq.subscription
            set sub_batch = batch_id,
                sub_next_tick = cur_tick_id,
                sub_active = now()
-         where ctid = locked.sub_ctid;
+         where current of lc;
     end if;
+    close lc;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
 

@@ -47,14 +47,13 @@ begin
 
     delete from pgq.retry_queue
      where ev_owner = s.sub_id and ev_queue = s.sub_queue;
+    -- its light batches (pgqpp), an open one included
+    delete from pgq.batch
+     where batch_queue = s.sub_queue and batch_sub_id = s.sub_id;
 
     delete from pgq.subscription
      where sub_queue = s.sub_queue and sub_id = s.sub_id;
     get diagnostics removed = row_count;
-
-    -- its light batches (pgqpp), an open one included
-    delete from pgq.batch
-     where batch_queue = s.sub_queue and batch_sub_id = s.sub_id;
 
     delete from pgq.consumer c
      where c.co_id = s.sub_consumer

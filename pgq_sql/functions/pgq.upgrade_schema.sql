@@ -41,6 +41,14 @@ begin
         alter table pgq.queue add column queue_extra_maint text[];
     end if;
 
+    -- pgqpp: pgq.batch of a development version of 3.6 lacked the hint
+    if not exists (select 1 from pg_catalog.pg_attribute
+                    where attrelid = 'pgq.batch'::regclass
+                      and attname = 'batch_sub_ctid' and not attisdropped)
+    then
+        alter table pgq.batch add column batch_sub_ctid tid;
+    end if;
+
     -- pgqpp: free room on pgq.subscription's pages, so that a consumer's
     -- updates find space next to its row and stay HOT (light batches, see
     -- pgq._find_batch).  Only if nobody chose a fillfactor already, and only

@@ -148,6 +148,9 @@ create table if not exists pgq.queue_option (
 -- ticks as open (sub_last_tick, sub_next_tick); see pgq._find_batch().
 -- Older rows are deleted by pgq.maint_clean_batches().  No foreign keys: a
 -- key check would lock the queue and consumer rows on every batch.
+-- batch_sub_ctid is a hint: where next_batch left the subscription row's new
+-- version, so that finish_batch finds it without passing the old versions
+-- (checked on use; if the row moved, it is looked up by key).
 create table if not exists pgq.batch (
     batch_id        bigint      not null,
     batch_queue     int4        not null,
@@ -155,6 +158,7 @@ create table if not exists pgq.batch (
     batch_sub_id    int4        not null,
     batch_prev_tick bigint      not null,
     batch_cur_tick  bigint      not null,
+    batch_sub_ctid  tid,
 
     constraint batch_pkey primary key (batch_id)
 );

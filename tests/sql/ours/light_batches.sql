@@ -170,11 +170,31 @@ select pgq.finish_batch(11);
 select count(*) as events from pgq.get_batch_events(12);
 select pgq.finish_batch(12);
 
+-- ---- the subscription row moved after next_batch ------------------------
+-- (pgq.batch remembers where next_batch left the row; a stale hint is
+-- noticed and the row looked up by key)
+select pgq.insert_event('lq', 'ev', 'moved', null, null, null, null);
+select pgq.ticker('lq');
+select pgq.next_batch('lq', 'c2') as b \gset
+update pgq.subscription set sub_active = sub_active where sub_queue = 1 and sub_consumer = 2;
+select queue_name, consumer_name, current_batch = :b as current
+  from pgq.get_consumer_info('lq', 'c2');
+select count(*) as events from pgq.get_batch_events(:b);
+select pgq.finish_batch(:b);
+select pgq.ticker('lq');
+select pgq.next_batch('lq', 'c2') as b \gset
+vacuum full pgq.subscription;
+select tick_id = (select batch_cur_tick from pgq.batch where batch_id = :b) as same_tick
+  from pgq.get_batch_info(:b);
+select pgq.finish_batch(:b);
+select pgq.finish_batch(:b);
+
 -- ---- maintenance ---------------------------------------------------------
 -- old light batches are listed for cleaning and deleted; each consumer's
 -- newest stays (the open one is always the newest)
 select pgq.ticker('lq');
-select pgq.next_batch('lq', 'c1');
+select pgq.next_batch('lq', 'c1') as b \gset
+select :b as batch_id;
 select count(*) as batch_rows from pgq.batch;
 select * from pgq.maint_operations();
 select pgq.maint_clean_batches('lq');
@@ -182,8 +202,8 @@ select pgq.maint_clean_batches('lq');
 select pgq.maint_clean_batches('nope');
 select batch_id, batch_consumer from pgq.batch order by batch_id;
 select * from pgq.maint_operations();
-select pgq.next_batch('lq', 'c1');
-select pgq.finish_batch(13);
+select pgq.next_batch('lq', 'c1') = :b as same;
+select pgq.finish_batch(:b);
 
 -- ---- light batches update the subscription rows HOT only ----------------
 -- (PgQ's kind never: sub_batch is indexed)
