@@ -26,6 +26,9 @@ begin
         -- pgqpp's tables: per-queue options, light batches (an open one too)
         perform pg_catalog.pg_extension_config_dump('pgq.queue_option', '');
         perform pg_catalog.pg_extension_config_dump('pgq.batch', '');
+        -- pgqpp's dead letters
+        perform pg_catalog.pg_extension_config_dump('pgq.dead_letter', '');
+        perform pg_catalog.pg_extension_config_dump('pgq.dead_letter_dl_id_seq', '');
     end if;
 end;
 $$;

@@ -10,3 +10,6 @@
 \i functions/pgq._find_batch.sql
 \i functions/pgq.get_queue_options.sql
 \i functions/pgq.maint_clean_batches.sql
+
+-- Group: Dead letters
+\i functions/pgq.dead_letter.sql

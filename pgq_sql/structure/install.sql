@@ -8,6 +8,7 @@
 
 \i structure/schema.sql
 \i structure/tables.sql
+\i structure/tables_dead_letter.sql
 \i structure/func_internal.sql
 \i structure/func_public.sql
 \i structure/func_pgqpp.sql

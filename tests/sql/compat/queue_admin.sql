@@ -49,9 +49,11 @@ select c.relname, t.reloptions as toast_options
   from pg_class c join pg_class t on t.oid = c.reltoastrelid
  where c.relnamespace = 'pgq'::regnamespace and c.relname like 'event_1_%' order by 1;
 
--- sequences of the queue (ours has one more, pgq._trg_ddl_seq of the trigger cache)
+-- sequences of the queue (ours has two more: pgq._trg_ddl_seq of the trigger cache and
+-- pgq.dead_letter_dl_id_seq of the dead letters)
 select relname from pg_class
- where relnamespace = 'pgq'::regnamespace and relkind = 'S' and relname <> '_trg_ddl_seq' order by 1;
+ where relnamespace = 'pgq'::regnamespace and relkind = 'S'
+   and relname not in ('_trg_ddl_seq', 'dead_letter_dl_id_seq') order by 1;
 
 -- current_event_table
 select pgq.current_event_table('aqueue');
