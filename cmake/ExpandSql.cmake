@@ -1,17 +1,20 @@
-# ExpandSql.cmake: builds the pgq install and extension scripts (run with `cmake -P`).
+# ExpandSql.cmake: builds the install and extension scripts of pgq, or of one of its
+# companion units (pgq_ext, pgq_coop); run with `cmake -P`.
 #
 # Starting from ENTRY, every line that is a psql include (`\i path` or `\include path`) is
 # replaced by the contents of that file, recursively; paths are relative to SQL_ROOT. All
-# other lines are copied verbatim. Then `@PGQ_VERSION@` is replaced by PGQ_VERSION.
+# other lines are copied verbatim. Then `@PGQ_VERSION@` (and `@EXT_VERSION@`) is replaced by
+# PGQ_VERSION, the version of the unit being built.
 #
-# Required: -DSQL_ROOT=<pgq_sql dir> -DENTRY=<relative path> -DPGQ_VERSION=<x.y.z>
+# Required: -DSQL_ROOT=<source dir> -DENTRY=<relative path> -DPGQ_VERSION=<x.y.z>
 #           -DOUTPUT_DIR=<dir>
-# Optional: -DUPGRADE_FROM=<v1,v2,...> versions that get a pgq--<v>--<ver>.sql update script
+# Optional: -DUPGRADE_FROM=<v1,v2,...> versions that get a <name>--<v>--<ver>.sql update script
+#           -DEXT_NAME=<name> the extension's name (default pgq)
 #
-# Writes into OUTPUT_DIR:
-#   pgq_install.sql             plain script for `psql -f` (one transaction)
-#   pgq--<ver>.sql              CREATE EXTENSION script
-#   pgq--<from>--<ver>.sql      ALTER EXTENSION UPDATE scripts (the body is idempotent)
+# Writes into OUTPUT_DIR (<name> = EXT_NAME):
+#   <name>_install.sql          plain script for `psql -f` (one transaction)
+#   <name>--<ver>.sql           CREATE EXTENSION script
+#   <name>--<from>--<ver>.sql   ALTER EXTENSION UPDATE scripts (the body is idempotent)
 #
 # Errors (missing file, file included twice, leftover psql meta-command) name the file and line.
 
@@ -22,6 +25,9 @@ foreach(required SQL_ROOT ENTRY PGQ_VERSION OUTPUT_DIR)
         message(FATAL_ERROR "ExpandSql.cmake: -D${required}=... is required")
     endif()
 endforeach()
+if(NOT DEFINED EXT_NAME OR "${EXT_NAME}" STREQUAL "")
+    set(EXT_NAME pgq)
+endif()
 
 # Newline count of the first <length> characters of <text>, plus one: a 1-based line number.
 function(_pgq_line_number out text length)
@@ -99,6 +105,7 @@ endfunction()
 set(body "")
 _pgq_expand(body "${ENTRY}" "the build entry point")
 string(REPLACE "@PGQ_VERSION@" "${PGQ_VERSION}" body "${body}")
+string(REPLACE "@EXT_VERSION@" "${PGQ_VERSION}" body "${body}")
 if(NOT body MATCHES "\n$")
     string(APPEND body "\n")
 endif()
@@ -109,22 +116,22 @@ string(REGEX MATCH "(^|\n)[ \t]*\\\\[a-zA-Z!?][^\n]*" meta "${body}")
 if(NOT meta STREQUAL "")
     string(STRIP "${meta}" meta)
     message(FATAL_ERROR
-        "pgq SQL contains a psql meta-command that CREATE EXTENSION cannot run: '${meta}'")
+        "${EXT_NAME} SQL contains a psql meta-command that CREATE EXTENSION cannot run: '${meta}'")
 endif()
 
 set(install_sql "\\set ON_ERROR_STOP 1\nbegin;\n\n${body}\ncommit;\n")
-set(extension_sql "\\echo Use \"CREATE EXTENSION pgq\" to load this file. \\quit\n${body}")
+set(extension_sql "\\echo Use \"CREATE EXTENSION ${EXT_NAME}\" to load this file. \\quit\n${body}")
 
 function(_pgq_write name text)
     file(WRITE "${OUTPUT_DIR}/${name}" "${text}")
 endfunction()
 
 file(MAKE_DIRECTORY "${OUTPUT_DIR}")
-_pgq_write("pgq_install.sql" "${install_sql}")
-_pgq_write("pgq--${PGQ_VERSION}.sql" "${extension_sql}")
+_pgq_write("${EXT_NAME}_install.sql" "${install_sql}")
+_pgq_write("${EXT_NAME}--${PGQ_VERSION}.sql" "${extension_sql}")
 string(REPLACE "," ";" upgrade_from "${UPGRADE_FROM}")
 foreach(old IN LISTS upgrade_from)
     if(NOT old STREQUAL PGQ_VERSION)
-        _pgq_write("pgq--${old}--${PGQ_VERSION}.sql" "${extension_sql}")
+        _pgq_write("${EXT_NAME}--${old}--${PGQ_VERSION}.sql" "${extension_sql}")
     endif()
 endforeach()

@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# make_templates.sh DIR INSTALL_SQL: (re)creates the template databases every test copies.
-#   tmpl_ours  our pgq, installed with `psql -f INSTALL_SQL` (build/pgq_sql/pgq_install.sql)
+# make_templates.sh DIR INSTALL_SQL [EXTRA_SQL...]: (re)creates the template databases every
+# test copies.
+#   tmpl_ours  our pgq, installed with `psql -f INSTALL_SQL` (build/pgq_sql/pgq_install.sql),
+#              then each EXTRA_SQL the same way (ctest passes pgq_coop_install.sql and
+#              pgq_ext_install.sql: the companion schemas pgq_coop and pgq_ext)
 #   tmpl_pgq   the real PgQ 3.5 C extension from Debian: CREATE EXTENSION pgq
 #   tmpl_ours_light  tmpl_ours where every queue created gets the option light_batches
 #              (a test-only trigger on pgq.queue), to run the same tests on light batches
@@ -9,7 +12,8 @@
 set -euo pipefail
 
 dir=${1:?usage: make_templates.sh DIR INSTALL_SQL}
-install_sql=${2:?usage: make_templates.sh DIR INSTALL_SQL}
+install_sql=${2:?usage: make_templates.sh DIR INSTALL_SQL [EXTRA_SQL...]}
+extra_sqls=("${@:3}")
 export PGQPP_TEST_CLUSTER=$dir
 # shellcheck source=tests/harness/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -61,7 +65,15 @@ make_tmpl_ours() {
         echo "make_templates.sh: $install_sql not found (build the pgq_sql target first)" >&2
         return 1
     fi
-    psql -X -q -v ON_ERROR_STOP=1 -d tmpl_ours -f "$install_sql"
+    psql -X -q -v ON_ERROR_STOP=1 -d tmpl_ours -f "$install_sql" || return 1
+    local extra
+    for extra in "${extra_sqls[@]}"; do
+        if [[ ! -f "$extra" ]]; then
+            echo "make_templates.sh: $extra not found (build its SQL target first)" >&2
+            return 1
+        fi
+        psql -X -q -v ON_ERROR_STOP=1 -d tmpl_ours -f "$extra" || return 1
+    done
 }
 
 # tmpl_ours plus a trigger (test machinery, not part of pgq) that turns the queue option

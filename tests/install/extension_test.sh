@@ -32,6 +32,10 @@
 #     consumed, one batch left open, then ALTER EXTENSION pgq UPDATE TO '<ver>': the functions
 #     are ours (insert_event_raw no longer C), the schema matches a fresh install, and the
 #     consumer gets every event exactly once, from before and after the upgrade.
+# (c) the companion extensions: CREATE EXTENSION pgq_ext in a database without pgq (version,
+#     membership, a tracking round trip, pg_dump/restore keeps its rows, DROP EXTENSION);
+#     pgq_coop requires pgq (refused without it, CREATE ... CASCADE brings ours), a
+#     cooperative round trip, DROP EXTENSION pgq_coop leaves pgq.
 set -Eeuo pipefail
 trap 'echo "FAIL [install.extension]: command failed (line $LINENO): $BASH_COMMAND" >&2' ERR
 
@@ -84,6 +88,17 @@ upgrade_sql="$build_dir/pgq_sql/pgq--$UPGRADE_FROM--$version.sql"
 for f in "$ext_sql" "$upgrade_sql"; do
     [[ -f "$f" ]] || fail "$f not found (build the pgq_sql target first)"
 done
+# The companion units (pgq_sql/pgq_ext, pgq_sql/pgq_coop): control file and install script.
+companion_files=()
+for unit in pgq_ext pgq_coop; do
+    unit_control="$build_dir/pgq_sql/$unit.control"
+    [[ -f "$unit_control" ]] || fail "$unit_control not found (build the ${unit}_sql target first)"
+    unit_version=$(sed -n "s/^[[:space:]]*default_version[[:space:]]*=[[:space:]]*'\([^']*\)'.*/\1/p" "$unit_control")
+    [[ -f "$build_dir/pgq_sql/$unit--$unit_version.sql" ]] ||
+        fail "$build_dir/pgq_sql/$unit--$unit_version.sql not found (build the ${unit}_sql target first)"
+    companion_files+=("$unit_control" "$build_dir/pgq_sql/$unit--$unit_version.sql")
+    printf -v "${unit}_version" '%s' "$unit_version"
+done
 [[ -f "$SYS_SHARE/extension/pgq--$UPGRADE_FROM.sql" ]] ||
     fail "the real PgQ $UPGRADE_FROM is not installed ($SYS_SHARE/extension/pgq--$UPGRADE_FROM.sql; apt-get install postgresql-15-pgq3)"
 
@@ -118,7 +133,7 @@ for f in "$SYS_SHARE"/extension/*; do
     *) ln -s "$f" "$share/extension/$name" ;;
     esac
 done
-cp "$control" "$ext_sql" "$upgrade_sql" "$share/extension/"
+cp "$control" "$ext_sql" "$upgrade_sql" "${companion_files[@]}" "$share/extension/"
 chmod -R a+rX "$root"
 
 # In the build tree (not in $tmp): if this test is ever killed before its trap runs, the next
@@ -342,6 +357,10 @@ SQL
 sql "$db_a" -v b="$open_batch" -v id="$retry_id" >/dev/null <<'SQL'
 select pgq.event_retry(:b, :id, 3600);
 SQL
+# A dead letter too (pgqpp's pgq.dead_letter and its id sequence must survive the dump).
+sql "$db_a" -v b="$open_batch" -v id="$retry_id" >/dev/null <<'SQL'
+select pgq.dead_letter_add(:b, array[:id]::bigint[], 'dumped');
+SQL
 # The dump is taken while the batch is open: what recv has of it is not "received" yet.
 sql "$db_a" -v b="$open_batch" <<'SQL'
 delete from public.recv where batch_id = :b;
@@ -370,6 +389,7 @@ select 'consumer', to_jsonb(c) from pgq.consumer c order by co_id;
 select 'subscription', to_jsonb(s) from pgq.subscription s order by sub_id;
 select 'tick', to_jsonb(t) from pgq.tick t order by tick_queue, tick_id;
 select 'retry_queue', to_jsonb(r) from pgq.retry_queue r order by ev_id;
+select 'dead_letter', to_jsonb(d) from pgq.dead_letter d order by dl_id;
 select 'event', to_jsonb(e) from pgq.event_template e order by ev_id;
 -- (not pgq._trg_ddl_seq: a DDL counter of the trigger cache, not data; any DDL moves it)
 select 'seq ' || c.relname, pgq.seq_getval('pgq.' || c.relname)
@@ -390,7 +410,7 @@ if marked with pg_extension_config_dump (pgq_sql/structure/ext_postproc.sql)."
     fi
     fail "(a) pg_dump + restore changed the pgq metadata or events (diff above: - original, + restored)$hint"
 fi
-for t in queue consumer subscription tick retry_queue; do
+for t in queue consumer subscription tick retry_queue dead_letter; do
     got=$(sql "$db_r" -c "select count(*) from pgq.$t")
     ((got > 0)) || fail "(a) pgq.$t is empty after the restore: its rows were not dumped"
 done
@@ -547,7 +567,83 @@ phases=$(sql "$db_u" -c "select string_agg(distinct s.phase, ',' order by s.phas
     fail "(b) the consumer got events of phases '$phases'"
 log "(b) the consumer got every event exactly once across the update ($(sql "$db_u" -c 'select count(*) from public.recv') events)"
 
-for d in "$db_f" "$db_u" "$db_a" "$db_r"; do
+# ---------------------------------------------------------------------------------------
+# (c) The companion extensions pgq_ext and pgq_coop.
+# ---------------------------------------------------------------------------------------
+# pgq_ext: in a target database without pgq.
+db_e=ext_pgq_ext
+new_db "$db_e"
+sql "$db_e" -c "create extension pgq_ext" >/dev/null || fail "(c) CREATE EXTENSION pgq_ext failed"
+got=$(sql "$db_e" -c "select extversion || ' ' || pgq_ext.version() || ' ' || (to_regnamespace('pgq') is null) from pg_extension where extname = 'pgq_ext'")
+[[ "$got" == "$pgq_ext_version $pgq_ext_version true" ]] ||
+    fail "(c) pgq_ext: extversion, version(), no pgq: '$got', expected '$pgq_ext_version $pgq_ext_version true'"
+got=$(sql "$db_e" <<'SQL'
+select string_agg(x, ', ') from (
+    select 'function ' || p.oid::regprocedure::text as x from pg_proc p
+     where p.pronamespace = 'pgq_ext'::regnamespace
+       and not exists (select 1 from pg_depend d where d.classid = 'pg_proc'::regclass
+                          and d.objid = p.oid and d.refclassid = 'pg_extension'::regclass)
+    union all
+    select 'table ' || c.oid::regclass::text from pg_class c
+     where c.relnamespace = 'pgq_ext'::regnamespace and c.relkind = 'r'
+       and not exists (select 1 from pg_depend d where d.classid = 'pg_class'::regclass
+                          and d.objid = c.oid and d.refclassid = 'pg_extension'::regclass)) m;
+SQL
+)
+[[ -z "$got" ]] || fail "(c) objects of schema pgq_ext that are not members of the extension: $got"
+got=$(sql "$db_e" <<'SQL'
+select pgq_ext.set_batch_done('c1', 5)::text || pgq_ext.is_batch_done('c1', 5)::text
+       || pgq_ext.set_last_tick('c1', 'sub', 7) || pgq_ext.set_event_done('c1', 6, 1)::text;
+SQL
+)
+[[ "$got" == "truetrue1true" ]] || fail "(c) pgq_ext round trip: '$got'"
+db_er=ext_pgq_ext_restored
+new_db "$db_er"
+pg_dump -d "$db_e" -f "$tmp/dump_ext.sql" || fail "(c) pg_dump of the pgq_ext database failed"
+sql "$db_er" -f "$tmp/dump_ext.sql" >"$tmp/restore_ext.log" 2>&1 || {
+    cat "$tmp/restore_ext.log" >&2
+    fail "(c) restoring the pgq_ext dump failed"
+}
+got=$(sql "$db_er" -c "select pgq_ext.is_batch_done('c1', 5)::text || pgq_ext.get_last_tick('c1', 'sub') || pgq_ext.is_event_done('c1', 6, 1)::text")
+[[ "$got" == "true7true" ]] || fail "(c) pgq_ext after pg_dump/restore: '$got' (its rows were not dumped?)"
+sql "$db_e" -c "drop extension pgq_ext" >/dev/null || fail "(c) DROP EXTENSION pgq_ext failed"
+got=$(sql "$db_e" -c "select count(*) from pg_namespace where nspname = 'pgq_ext'")
+[[ "$got" == 0 ]] || fail "(c) DROP EXTENSION pgq_ext left schema pgq_ext behind"
+log "(c) CREATE EXTENSION pgq_ext $pgq_ext_version without pgq, pg_dump/restore of its rows, DROP EXTENSION"
+
+# pgq_coop: requires pgq.
+db_c=ext_pgq_coop
+new_db "$db_c"
+if out=$(sql "$db_c" -c "create extension pgq_coop" 2>&1); then
+    fail "(c) CREATE EXTENSION pgq_coop without pgq succeeded"
+fi
+grep -q 'required extension "pgq" is not installed' <<<"$out" ||
+    fail "(c) CREATE EXTENSION pgq_coop without pgq: unexpected error: $out"
+sql "$db_c" -c "create extension pgq_coop cascade" >/dev/null || fail "(c) CREATE EXTENSION pgq_coop CASCADE failed"
+got=$(sql "$db_c" -c "select string_agg(extname || ' ' || extversion, ', ' order by extname) from pg_extension where extname like 'pgq%'")
+[[ "$got" == "pgq $version, pgq_coop $pgq_coop_version" ]] ||
+    fail "(c) after CREATE EXTENSION pgq_coop CASCADE: '$got'"
+got=$(sql "$db_c" <<'SQL'
+select pgq.create_queue('coop_q');
+select pgq.set_queue_config('coop_q', 'ticker_max_lag', '0');
+select pgq_coop.register_subconsumer('coop_q', 'grp', 's1');
+select pgq.insert_event('coop_q', 'ev', 'coop-' || i) from generate_series(1, 3) i;
+select pgq.ticker('coop_q');
+select pgq_coop.next_batch('coop_q', 'grp', 's1') as b \gset
+select string_agg(ev_data, ',' order by ev_id) from pgq.get_batch_events(:b);
+select pgq_coop.finish_batch(:b);
+select pgq_coop.version();
+SQL
+)
+[[ "$(tail -n 3 <<<"$got" | tr '
+' ' ')" == "coop-1,coop-2,coop-3 1 $pgq_coop_version " ]] ||
+    fail "(c) pgq_coop round trip: $got"
+sql "$db_c" -c "drop extension pgq_coop" >/dev/null || fail "(c) DROP EXTENSION pgq_coop failed"
+got=$(sql "$db_c" -c "select (select count(*) from pg_namespace where nspname = 'pgq_coop') || ' ' || (select count(*) from pg_extension where extname = 'pgq')")
+[[ "$got" == "0 1" ]] || fail "(c) after DROP EXTENSION pgq_coop: pgq_coop schemas, pgq extensions: '$got'"
+log "(c) CREATE EXTENSION pgq_coop $pgq_coop_version requires pgq (CASCADE brings ours), round trip, DROP EXTENSION"
+
+for d in "$db_f" "$db_u" "$db_a" "$db_r" "$db_e" "$db_er" "$db_c"; do
     pgqpp_drop_db "$d"
 done
 log "OK"
