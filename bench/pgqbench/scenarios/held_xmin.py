@@ -16,11 +16,14 @@ while the load goes on:
   consumers  c1 and c2 loop next_batch -> get_batch_events (all rows fetched) ->
              finish_batch -> commit; when there is no batch they sleep
              HELD_XMIN_POLL_SECONDS.
-Measured for pgq.tick, pgq.subscription, pgq.queue, pgq.retry_queue and pgq.consumer before
-the load and after it (the holders still open): n_live_tup, n_dead_tup, pg_relation_size and
-pg_total_relation_size (heap + indexes + toast).  The consumers' rate (batches/s, both
-consumers together) and their time per batch (next_batch .. commit) are compared between the
-first and the last minute.
+Ours runs with the queue option light_batches (HELD_XMIN_LIGHT=1, the default; 0: PgQ's kind
+of batches, as PgQ): batches are recorded in pgq.batch, and the consumers' pgq.subscription
+updates are HOT.
+Measured for pgq.tick, pgq.subscription, pgq.queue, pgq.retry_queue, pgq.consumer and (ours
+only) pgq.batch and pgq.queue_option before the load and after it (the holders still open):
+n_live_tup, n_dead_tup, pg_relation_size and pg_total_relation_size (heap + indexes + toast).
+The consumers' rate (batches/s, both consumers together) and their time per batch
+(next_batch .. commit) are compared between the first and the last minute.
 """
 import threading
 import time
@@ -32,7 +35,8 @@ DESCRIPTION = "metadata bloat and consumer slowdown under a held xmin"
 
 QUEUE = "bench_hq"
 CONSUMERS = ("c1", "c2")
-TABLES = ("tick", "subscription", "queue", "retry_queue", "consumer")
+TABLES = ("tick", "subscription", "queue", "retry_queue", "consumer",
+          "batch", "queue_option")        # the last two: ours only (light batches)
 TICK_PERIOD = 0.1
 
 
@@ -59,8 +63,10 @@ class Site:
 
     def setup(self):
         cfg = self.ctx.cfg
-        recreate_queue(self.ctx, self.side, QUEUE,
-                       {"ticker_max_count": cfg.held_tick_events})
+        config = {"ticker_max_count": cfg.held_tick_events}
+        if self.side == OURS:
+            config["light_batches"] = "true" if cfg.held_light else "false"
+        recreate_queue(self.ctx, self.side, QUEUE, config)
         conn = self.ctx.connect(self.side)
         cur = conn.cursor()
         for c in CONSUMERS:
@@ -69,7 +75,11 @@ class Site:
 
     def vacuum(self):
         conn = self.ctx.connect(self.side)
-        conn.cursor().execute("vacuum (analyze) " + ", ".join("pgq." + t for t in TABLES))
+        cur = conn.cursor()
+        cur.execute("select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+                    " where n.nspname = 'pgq' and c.relname = any(%s) order by 1", (list(TABLES),))
+        tables = [r[0] for r in cur.fetchall()]         # PgQ has no pgq.batch, pgq.queue_option
+        cur.execute("vacuum (analyze) " + ", ".join("pgq." + t for t in tables))
         conn.close()
 
     def snapshot(self):
@@ -258,6 +268,8 @@ def run(ctx):
         " (ticker_max_count %d), 2 consumers, maintenance every %.0f s"
         % (cfg.held_rate, cfg.held_tx_events, TICK_PERIOD * 1000, cfg.held_tick_events,
            cfg.held_maint_seconds))
+    log("  ours: light batches %s (HELD_XMIN_LIGHT=%d)"
+        % ("on" if cfg.held_light else "off: PgQ's kind", int(cfg.held_light)))
     try:
         # Warm-up without a holder, so that the metadata tables and their statistics
         # (autoanalyze, plans) are those of a queue in use.  Without warm-up the tables are
@@ -396,8 +408,9 @@ def report(sites, before, after, held, t_start, t_end, win):
     return [
         Result("held_xmin_consumer_rate_drop", "last/first", drop[OURS], drop[PGQ],
                decimals=3,
-               note="consumer batches/s, last %s / first %s (1.0 = no slowdown)"
-               % (minutes, minutes)),
+               note="consumer batches/s, last %s / first %s (1.0 = no slowdown); ours with"
+               " light batches %s" % (minutes, minutes,
+                                      "on" if sites[OURS].ctx.cfg.held_light else "off")),
         Result("held_xmin_batch_ms_growth", "last/first", ms_growth[OURS], ms_growth[PGQ],
                decimals=3, higher_is_better=False,
                note="mean ms per batch (next_batch..commit), last / first window"),
