@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -16,7 +17,7 @@ namespace po = boost::program_options;
 
 namespace {
 
-std::string quoted(std::string_view s) { return "'" + std::string{s} + "'"; }
+std::string in_quotes(std::string_view s) { return "'" + std::string{s} + "'"; }
 
 bool valid_key(std::string_view key) {
     if (key.empty() || !(key.front() >= 'a' && key.front() <= 'z')) return false;
@@ -50,7 +51,7 @@ std::string suggestion(std::string_view word, const std::vector<std::string>& ca
             best = c;
         }
     }
-    return best.empty() ? std::string{} : " (did you mean " + quoted(best) + "?)";
+    return best.empty() ? std::string{} : " (did you mean " + in_quotes(best) + "?)";
 }
 
 std::vector<std::string> keys_of(const options_table& table) {
@@ -212,10 +213,10 @@ option_value option_spec::parse(std::string_view text) const {
     case option_type::string: value = std::string{text}; break;
     case option_type::integer: {
         const auto n = parse_integer(text);
-        if (positive_ && n <= 0) throw value_error{"must be greater than 0, not " + quoted(text)};
+        if (positive_ && n <= 0) throw value_error{"must be greater than 0, not " + in_quotes(text)};
         if (range_ && (n < range_->first || n > range_->second)) {
             throw value_error{"must be between " + std::to_string(range_->first) + " and " +
-                              std::to_string(range_->second) + ", not " + quoted(text)};
+                              std::to_string(range_->second) + ", not " + in_quotes(text)};
         }
         value = n;
         break;
@@ -244,7 +245,7 @@ option_value option_spec::parse(std::string_view text) const {
     case option_type::choice: {
         const std::string word{trim(text)};
         if (std::find(choices_.begin(), choices_.end(), word) == choices_.end()) {
-            throw value_error{"invalid value " + quoted(text) + ", " + type_description() +
+            throw value_error{"invalid value " + in_quotes(text) + ", " + type_description() +
                               suggestion(word, choices_)};
         }
         value = word;
@@ -324,19 +325,19 @@ bool is_reserved(std::string_view key) {
 void check_spec(const option_spec& spec) {
     const std::string& key = spec.key();
     if (!valid_key(key))
-        throw std::logic_error{"option key " + quoted(key) + " must match [a-z][a-z0-9_]*"};
-    if (is_reserved(key)) throw std::logic_error{"option key " + quoted(key) + " is reserved"};
+        throw std::logic_error{"option key " + in_quotes(key) + " must match [a-z][a-z0-9_]*"};
+    if (is_reserved(key)) throw std::logic_error{"option key " + in_quotes(key) + " is reserved"};
     if (spec.type() == option_type::choice && spec.choice_words().empty())
-        throw std::logic_error{"choice option " + quoted(key) + " has no choices"};
+        throw std::logic_error{"choice option " + in_quotes(key) + " has no choices"};
     const char s = spec.short_letter();
     if (s != '\0' && (s == 'h' || s == 'c' || s == 'v' || s == 'q' || s == 'V'))
-        throw std::logic_error{"option " + quoted(key) + ": short name -" + std::string(1, s) +
+        throw std::logic_error{"option " + in_quotes(key) + ": short name -" + std::string(1, s) +
                                " is reserved"};
     if (spec.default_text()) {
         try {
             spec.parse(*spec.default_text());
         } catch (const value_error& e) {
-            throw std::logic_error{"option " + quoted(key) + ": bad default: " + e.what()};
+            throw std::logic_error{"option " + in_quotes(key) + ": bad default: " + e.what()};
         }
     }
 }
@@ -345,7 +346,7 @@ void check_spec(const option_spec& spec) {
 options_table& options_table::add(option_spec spec) {
     check_spec(spec);
     if (find(spec.key()) != nullptr)
-        throw std::logic_error{"option " + quoted(spec.key()) + " added twice"};
+        throw std::logic_error{"option " + in_quotes(spec.key()) + " added twice"};
     if (spec.short_letter() != '\0') {
         for (const auto& o : options_) {
             if (o.short_letter() == spec.short_letter())
@@ -371,7 +372,7 @@ options_table& options_table::set_default(std::string_view key, std::optional<st
         o = std::move(changed);
         return *this;
     }
-    throw std::logic_error{"set_default: no option " + quoted(key)};
+    throw std::logic_error{"set_default: no option " + in_quotes(key)};
 }
 
 const option_spec* options_table::find(std::string_view key) const noexcept {
@@ -385,7 +386,7 @@ const option_spec* options_table::find(std::string_view key) const noexcept {
 
 const config::entry& config::at(std::string_view key) const {
     const auto it = values_.find(key);
-    if (it == values_.end()) throw std::logic_error{"no option " + quoted(key) + " in the table"};
+    if (it == values_.end()) throw std::logic_error{"no option " + in_quotes(key) + " in the table"};
     return it->second;
 }
 
@@ -394,8 +395,8 @@ const T& config::typed(std::string_view key, const char* expected) const {
     const entry& e = at(key);
     if (const T* v = std::get_if<T>(&e.value)) return *v;
     if (std::holds_alternative<std::monostate>(e.value))
-        throw std::logic_error{"option " + quoted(key) + " has no value (check has_value())"};
-    throw std::logic_error{"option " + quoted(key) + " is not " + expected};
+        throw std::logic_error{"option " + in_quotes(key) + " has no value (check has_value())"};
+    throw std::logic_error{"option " + in_quotes(key) + " is not " + expected};
 }
 
 const std::string& config::get_string(std::string_view key) const {
@@ -622,9 +623,15 @@ config config_loader::load(bool check_required) const {
     }
 
     if (!config_file_.empty()) {
+        std::error_code dir_check;
+        if (std::filesystem::is_directory(config_file_, dir_check)) {
+            // An ifstream "opens" a directory and then just reads nothing.
+            throw config_error{"cannot read config file " + in_quotes(config_file_) +
+                               ": Is a directory"};
+        }
         std::ifstream in{config_file_, std::ios::binary};
         if (!in) {
-            throw config_error{"cannot read config file " + quoted(config_file_) + ": " +
+            throw config_error{"cannot read config file " + in_quotes(config_file_) + ": " +
                                std::strerror(errno)};
         }
         std::string line;
@@ -641,7 +648,7 @@ config config_loader::load(bool check_required) const {
             if (t.empty() || t.front() == '#' || t.front() == ';') continue;
             if (t.front() == '[') {
                 if (t.back() != ']')
-                    throw config_error{where + ": malformed section header " + quoted(t)};
+                    throw config_error{where + ": malformed section header " + in_quotes(t)};
                 section = std::string{trim(t.substr(1, t.size() - 2))};
                 const auto& ign = table_->ignored_sections();
                 in_ours = section == table_->section();
@@ -655,22 +662,22 @@ config config_loader::load(bool check_required) const {
             const auto eq = t.find('=');
             const std::string key{trim(t.substr(0, eq))};
             if (eq == std::string_view::npos || key.find_first_of(" \t") != std::string::npos)
-                throw config_error{where + ": expected 'key = value', got " + quoted(t)};
+                throw config_error{where + ": expected 'key = value', got " + in_quotes(t)};
             const std::string value{trim(t.substr(eq + 1))};
             if (key.empty()) throw config_error{where + ": missing key before '='"};
             if (section.empty()) {
-                throw config_error{where + ": " + quoted(key) + " is outside a section (start with [" +
+                throw config_error{where + ": " + in_quotes(key) + " is outside a section (start with [" +
                                    table_->section() + "])"};
             }
             if (skipping) continue;
             const option_spec* spec = table_->find(key);
             if (spec == nullptr) {
-                throw config_error{where + ": unknown option " + quoted(key) + " in [" + section +
+                throw config_error{where + ": unknown option " + in_quotes(key) + " in [" + section +
                                    "]" + suggestion(key, keys_of(*table_))};
             }
             const auto [it, fresh] = first_line.emplace(key, number);
             if (!fresh) {
-                throw config_error{where + ": " + quoted(key) + " given twice (also on line " +
+                throw config_error{where + ": " + in_quotes(key) + " given twice (also on line " +
                                    std::to_string(it->second) + ")"};
             }
             auto& e = cfg.values_.at(key);
@@ -683,7 +690,7 @@ config config_loader::load(bool check_required) const {
             e.source = {value_source::kind::config_file, where};
         }
         if (in.bad()) {
-            throw config_error{"cannot read config file " + quoted(config_file_) + ": " +
+            throw config_error{"cannot read config file " + in_quotes(config_file_) + ": " +
                                std::strerror(errno)};
         }
     }
@@ -701,7 +708,7 @@ config config_loader::load(bool check_required) const {
         std::string how = spec.key() + " in [" + table_->section() + "] of the config file or --" +
                           spec.command_line_name();
         if (!spec.env_variable().empty()) how += " or $" + spec.env_variable();
-        throw config_error{"missing required option " + quoted(spec.key()) + " (set " + how + ")"};
+        throw config_error{"missing required option " + in_quotes(spec.key()) + " (set " + how + ")"};
     }
     return cfg;
 }

@@ -232,6 +232,9 @@ TEST(Config, UnreadableFileIsAClearError) {
     const auto missing = dir.path("missing.ini");
     EXPECT_EQ(load_error({"--config", missing}),
               "cannot read config file '" + missing + "': No such file or directory");
+    const auto directory = dir.path("");
+    EXPECT_EQ(load_error({"--config", directory}),
+              "cannot read config file '" + directory + "': Is a directory");
 }
 
 TEST(Config, EnvironmentErrorsNameTheVariable) {
