@@ -72,10 +72,13 @@ begin
 
     -- The consumer row: a concurrent registration may be inserting it too.
     -- ON CONFLICT waits for that one and then leaves its row in place; the
-    -- next statement (new snapshot) sees it.  Loop in case a concurrent
-    -- unregister removes it in between.
+    -- next statement (new snapshot) sees it.  FOR KEY SHARE (which does not
+    -- conflict with other registrations' foreign keys) keeps a concurrent
+    -- unregister from deleting the row before our subscription refers to
+    -- it; loop in case one deleted it just before.
     loop
-        select co_id into c_id from pgq.consumer where co_name = x_consumer_name;
+        select co_id into c_id from pgq.consumer where co_name = x_consumer_name
+           for key share;
         exit when found;
         insert into pgq.consumer (co_name) values (x_consumer_name)
         on conflict (co_name) do nothing

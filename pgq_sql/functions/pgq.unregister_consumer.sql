@@ -55,9 +55,16 @@ begin
      where sub_queue = s.sub_queue and sub_id = s.sub_id;
     get diagnostics removed = row_count;
 
-    delete from pgq.consumer c
-     where c.co_id = s.sub_consumer
-       and not exists (select 1 from pgq.subscription x where x.sub_consumer = c.co_id);
+    -- the consumer row too, unless another subscription uses it; one being
+    -- registered right now (not visible to this snapshot) makes the foreign
+    -- key refuse: then the row stays, which is right
+    begin
+        delete from pgq.consumer c
+         where c.co_id = s.sub_consumer
+           and not exists (select 1 from pgq.subscription x where x.sub_consumer = c.co_id);
+    exception when foreign_key_violation then
+        null;
+    end;
     return removed;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
