@@ -18,16 +18,11 @@ $$ language plpgsql;
 --
 --      Inserts an event with extra fields.  Every trigger goes through this
 --      function by name, so overriding it changes them all (as in PgQ).
+--      SECURITY DEFINER: writers need no privileges on the event tables.
+--
+--      Generated together with pgq.insert_event_raw (same checks, same
+--      errors, ev_time = now()): see pgq_sql/functions/pgq.insert_event_raw.sql.
 --
 -- Returns:
 --      the event id
 -- ----------------------------------------------------------------------
-create or replace function pgq.insert_event(
-    queue_name text, ev_type text, ev_data text,
-    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
-returns bigint as $$
-begin
-    return pgq.insert_event_raw(queue_name, null, now(), null, null,
-                                ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4);
-end;
-$$ language plpgsql security definer set search_path = pg_catalog, pg_temp;

@@ -62,17 +62,16 @@ begin
         alter table pgq.subscription set (fillfactor = 50);
     end if;
 
-    -- the insert fast path must know every queue (a re-install replaced
-    -- insert_event_raw with the generic version).  Only for a caller who may
-    -- replace it: pgq_admin may run upgrade_schema() too (as in PgQ), and
+    -- the insert fast path must know every queue (after a restore, say).
+    -- Only for a caller who may replace insert_event_raw and insert_event: pgq_admin may run upgrade_schema() too (as in PgQ), and
     -- without the refresh inserts take the generic path, which is correct.
-    if pg_catalog.has_function_privilege('pgq._refresh_insert_dispatch()', 'execute')
+    if pg_catalog.has_function_privilege('pgq._refresh_insert_dispatch(boolean)', 'execute')
        and not exists (select 1 from pg_catalog.pg_proc p
                         where p.pronamespace = 'pgq'::pg_catalog.regnamespace
-                          and p.proname = 'insert_event_raw'
+                          and p.proname in ('insert_event_raw', 'insert_event')
                           and not pg_catalog.pg_has_role(p.proowner, 'usage'))
     then
-        perform pgq._refresh_insert_dispatch();
+        perform pgq._refresh_insert_dispatch(true);
     end if;
 
     return 0;
