@@ -166,8 +166,8 @@ TEST_P(TriggerCache, RecreatedTriggerWithOtherArguments) {
 
 INSTANTIATE_TEST_SUITE_P(Targets, TriggerCache,
                          ::testing::Values(template_kind::ours, template_kind::pgq),
-                         [](const auto& info) {
-                             return std::string(info.param == template_kind::ours ? "ours" : "pgq");
+                         [](const auto& param_info) {
+                             return std::string{pgqpp::test::to_string(param_info.param)};
                          });
 
 // Without the event trigger (an install by a role that may not create one) the triggers
