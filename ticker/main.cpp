@@ -74,6 +74,10 @@ rt::options_table options() {
     t.add(rt::opt::duration("tick_min_interval", "2ms",
                             "pgqpp: shortest interval between pgq.ticker() calls of a database, "
                             "used while queues are active (0: fixed ticker_period, like pgqd)."));
+    t.add(rt::opt::duration("tick_hot_period", "200ms",
+                            "pgqpp: after the last tick made, keep calling pgq.ticker() every "
+                            "tick_min_interval this long before backing off towards "
+                            "ticker_period."));
     t.add(rt::opt::boolean("leader_lock", "1",
                            "pgqpp: only the process holding a session advisory lock per database "
                            "ticks it; a second ticker waits as a hot standby."));
@@ -86,14 +90,15 @@ rt::options_table options() {
 
 /// Settings the database threads read (replaced on reload).
 struct settings {
-    rt::duration check_period, maint_period, retry_period, ticker_period, lifetime, min_interval;
+    rt::duration check_period, maint_period, retry_period, ticker_period, lifetime, min_interval,
+        hot_period;
     bool leader_lock = true;
 
     static settings from(const rt::config& c) {
         return {c.get_duration("check_period"),  c.get_duration("maint_period"),
                 c.get_duration("retry_period"),  c.get_duration("ticker_period"),
                 c.get_duration("connection_lifetime"), c.get_duration("tick_min_interval"),
-                c.get_bool("leader_lock")};
+                c.get_duration("tick_hot_period"), c.get_bool("leader_lock")};
     }
 };
 
@@ -246,6 +251,7 @@ private:
                 leader_ = true;
                 cv_.notify_all();
                 auto interval = s.min_interval;
+                auto last_activity = clock_type::now();
                 bool succeeded = false;
                 while (!stopping()) {
                     s = current();
@@ -264,6 +270,9 @@ private:
                     if (n > 0) {
                         ticks.inc(static_cast<double>(n));
                         interval = s.min_interval;
+                        last_activity = clock_type::now();
+                    } else if (clock_type::now() - last_activity < s.hot_period) {
+                        interval = s.min_interval;  // events may still commit: stay hot
                     } else {
                         interval = std::min(s.ticker_period,
                                             std::max(s.min_interval * 2, interval * 2));
