@@ -283,6 +283,56 @@ try:
     wait_for("t2 up", lambda: metric(port2, "pgqpp_ticker_database_up", "db_ours") == 1)
     print("ok: the standby took over")
 
+    # ---- two tickers without the leader lock on our SQL: ticks serialised, events once ----
+    make_db("db_dup", "ours")
+    q("db_dup", "select pgq.register_consumer('q', 'c')")
+    dups = [start_ticker("dup%d" % i, ["--base-connstr", base, "--database-list", "db_dup",
+                                      "--leader-lock=0", "--syslog=0", "--tick-min-interval",
+                                      "1ms"]) for i in (1, 2)]
+    n_threads, n_tx, per_tx = 4, 100, 5
+
+    def produce():
+        c = connect("db_dup")
+        c.autocommit = False
+        cur = c.cursor()
+        for _ in range(n_tx):
+            for _ in range(per_tx):
+                cur.execute("select pgq.insert_event('q', 'd', 'x')")
+            c.commit()
+        c.close()
+    producers = [threading.Thread(target=produce) for _ in range(n_threads)]
+    for th in producers:
+        th.start()
+    seen = []
+    c = connect("db_dup")
+    cur = c.cursor()
+    end = time.time() + 30
+    while len(seen) < n_threads * n_tx * per_tx and time.time() < end:
+        cur.execute("select pgq.next_batch('q', 'c')")
+        b = cur.fetchone()[0]
+        if b is None:
+            time.sleep(0.005)
+            continue
+        cur.execute("select ev_id from pgq.get_batch_events(%s)", [b])
+        seen += [r[0] for r in cur.fetchall()]
+        cur.execute("select pgq.finish_batch(%s)", [b])
+    for th in producers:
+        th.join()
+    c.close()
+    if len(seen) != n_threads * n_tx * per_tx or len(set(seen)) != len(seen):
+        fail("two tickers: %d events delivered, %d distinct, %d expected"
+             % (len(seen), len(set(seen)), n_threads * n_tx * per_tx))
+    bad = q("db_dup", "select count(*) from (select tick_id, txid_snapshot_xmax(tick_snapshot) x, "
+                      "lag(txid_snapshot_xmax(tick_snapshot)) over (order by tick_id) px "
+                      "from pgq.tick) t where x < px")[0][0]
+    if bad:
+        fail("two tickers: %d tick snapshots out of order" % bad)
+    for p in dups:
+        p.send_signal(signal.SIGTERM)
+        if p.wait(timeout=15) != 0:
+            fail("dup ticker exit code %s" % p.returncode)
+    print("ok: two tickers on our SQL without the lock: every event once")
+
     # ---- PostgreSQL restart mid-run ------------------------------------------------------
     subprocess.run(["bash", RESTART_SH, cluster], check=True)
     before = last_tick("db_ours")
