@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# mirror_consumer_test.sh BINARY ours|pgq: the consumer runtime's example daemon
+# (examples/consumer/mirror_consumer.cpp) as a process against a fresh database:
+#   1. bad settings exit non-zero at once with one clear line (no retry loop);
+#   2. a big single batch ($MIRROR_BIG_EVENTS, default 200000) drained at-least-once with
+#      bounded memory (peak RSS, VmHWM, under $MIRROR_MAX_RSS_KB, default 100 MiB);
+#   3. local exactly-once under kill -9: the daemon is killed at random moments mid-stream
+#      and restarted; at the end the target table holds every event exactly once;
+#   4. SIGTERM mid-stream: exit 0 after the current batch; a restart finishes the rest.
+set -euo pipefail
+binary=${1:?usage: mirror_consumer_test.sh BINARY ours|pgq}
+kind=${2:?}
+# shellcheck source=tests/harness/lib.sh
+source "$PGQPP_SOURCE_DIR/tests/harness/lib.sh"
+pgqpp_load_env
+
+big=${MIRROR_BIG_EVENTS:-200000}
+max_rss_kb=${MIRROR_MAX_RSS_KB:-102400}
+db=$(pgqpp_db_name "example_mirror_consumer_$kind" "$$")
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+    if [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; then
+        kill -KILL "$daemon_pid" 2>/dev/null || true
+    fi
+    pgqpp_drop_db "$db" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    echo "---- daemon output:" >&2
+    tail -30 "$work/out.log" >&2 || true
+    exit 1
+}
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
+
+pgqpp_new_db "$db" "tmpl_$kind"
+conn="host='$PGHOST' port='$PGPORT' user='$PGUSER' dbname='$db'"
+for q in big local term; do
+    sql "select pgq.create_queue('$q')" >/dev/null
+    sql "select pgq.set_queue_config('$q', 'ticker_max_lag', '0')" >/dev/null
+    sql "select pgq.set_queue_config('$q', 'ticker_idle_period', '0')" >/dev/null
+done
+sql "create table sink (ev_id bigint, ev_data text)"   # no key: duplicates must show
+
+# produce QUEUE N PER_TX: N events in transactions of PER_TX, a tick after each transaction
+# when TICK_EACH=1 (many batches), else one tick at the end (one batch).
+produce() {
+    local q=$1 n=$2 per=$3 i
+    for ((i = 0; i < n; i += per)); do
+        sql "select count(pgq.insert_event('$q', 't', g::text)) from generate_series($i, least($n, $i + $per) - 1) g" >/dev/null
+        if [[ ${TICK_EACH:-0} == 1 ]]; then sql "select pgq.ticker('$q')" >/dev/null; fi
+    done
+    sql "select pgq.ticker('$q')" >/dev/null
+}
+# done_with QUEUE CONSUMER: the consumer has finished every batch up to the last tick.
+done_with() {
+    [[ $(sql "select (select last_tick from pgq.get_consumer_info('$1', '$2')) =
+                     (select last_tick_id from pgq.get_queue_info('$1'))") == t ]]
+}
+start() {  # start ARGS...: the daemon in the background
+    "$binary" --db "$conn" --poll-period 200ms --stats-period 1s "$@" >>"$work/out.log" 2>&1 &
+    daemon_pid=$!
+}
+wait_done() {  # wait_done QUEUE CONSUMER SECONDS
+    local i
+    for ((i = 0; i < $3 * 10; i++)); do
+        if done_with "$1" "$2"; then return 0; fi
+        kill -0 "$daemon_pid" 2>/dev/null || fail "daemon died while draining $1"
+        sleep 0.1
+    done
+    fail "$1 not drained within $3 s"
+}
+stop() {  # SIGTERM, expect exit 0
+    kill -TERM "$daemon_pid"
+    local rc=0
+    wait "$daemon_pid" || rc=$?
+    daemon_pid=
+    [[ $rc -eq 0 ]] || fail "exit status $rc after SIGTERM, expected 0"
+}
+
+# ---- 1. bad settings ----------------------------------------------------------------
+rc=0; timeout 20 "$binary" --db "$conn" --queue big --consumer c --target sink --bogus 1 >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] || { cat "$work/bad.log"; fail "unknown option: exit $rc, expected 2"; }
+grep -q "bogus" "$work/bad.log" || fail "unknown option not named"
+rc=0; timeout 20 "$binary" --db "$conn" --queue nosuch --consumer c --target sink >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { cat "$work/bad.log"; fail "missing queue: exit $rc, expected 1"; }
+grep -q "nosuch" "$work/bad.log" || { cat "$work/bad.log"; fail "missing queue not named"; }
+rc=0; timeout 20 "$binary" --db "host=127.0.0.1 nosuchkey=1" --queue big --consumer c --target sink >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -ne 0 && $rc -ne 124 ]] || { cat "$work/bad.log"; fail "bad connection string: exit $rc"; }
+rc=0; timeout 20 "$binary" --db "$conn" --queue big --consumer c --delivery sometimes >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { cat "$work/bad.log"; fail "bad delivery mode: exit $rc, expected 1"; }
+echo "ok: bad settings"
+
+# ---- 2. one big batch, bounded memory -------------------------------------------------
+sql "select pgq.register_consumer('big', 'c')" >/dev/null
+t0=$(date +%s.%N)
+produce big "$big" 50000
+t1=$(date +%s.%N)
+start --queue big --consumer c --delivery at_least_once --output "$work/big.out" --fetch-size 1000
+wait_done big c 120
+hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status")
+t2=$(date +%s.%N)
+stop
+lines=$(wc -l <"$work/big.out")
+[[ $lines -eq $big ]] || fail "big batch: $lines lines, expected $big"
+[[ $(sort -u "$work/big.out" | wc -l) -eq $big ]] || fail "big batch: duplicate lines"
+[[ $hwm -lt $max_rss_kb ]] || fail "big batch: peak RSS ${hwm} kB >= ${max_rss_kb} kB"
+echo "ok: $big events in one batch: produced in $(echo "$t1 - $t0" | bc) s, drained in $(echo "$t2 - $t1" | bc) s, peak RSS ${hwm} kB"
+
+# ---- 3. local exactly-once under kill -9 ------------------------------------------------
+n_local=20000
+sql "select pgq.register_consumer('local', 'c')" >/dev/null
+TICK_EACH=1 produce local "$n_local" 1000
+for round in $(seq 8); do
+    start --queue local --consumer c --target sink --fetch-size 100
+    sleep "0.$((RANDOM % 6 + 2))"
+    kill -KILL "$daemon_pid"
+    wait "$daemon_pid" 2>/dev/null || true
+    daemon_pid=
+done
+before=$(sql "select count(*) from sink")
+echo "rows after the kills: $before of $n_local"
+start --queue local --consumer c --target sink
+wait_done local c 60
+stop
+read -r total distinct <<<"$(sql "select count(*), count(distinct ev_id) from sink" | tr '|' ' ')"
+[[ $total -eq $n_local && $distinct -eq $n_local ]] ||
+    fail "local exactly-once: $total rows, $distinct distinct, expected $n_local"
+echo "ok: local exactly-once, 8 kills: $total rows, each once"
+
+# ---- 4. SIGTERM mid-stream --------------------------------------------------------------
+n_term=30000
+sql "select pgq.register_consumer('term', 'c')" >/dev/null
+TICK_EACH=1 produce term "$n_term" 1000
+start --queue term --consumer c --delivery at_least_once --output "$work/term.out" --fetch-size 100
+sleep 0.3
+stop
+start --queue term --consumer c --delivery at_least_once --output "$work/term.out"
+wait_done term c 60
+stop
+[[ $(sort -u "$work/term.out" | wc -l) -eq $n_term ]] || fail "SIGTERM: not every event delivered"
+# at-least-once: a batch stopped by SIGTERM is finished before exit, so no duplicates either.
+[[ $(wc -l <"$work/term.out") -eq $n_term ]] || fail "SIGTERM: a batch was delivered twice"
+echo "ok: SIGTERM mid-stream, restart delivered the rest"
+echo "1 passed, 0 failed"
