@@ -1,0 +1,155 @@
+/// @file consumer.hpp
+/// The batch loop of a PgQ consumer: next_batch_custom, events streamed through a cursor,
+/// the user's handler, per-event retries flushed in bulk, finish_batch. One call of
+/// consumer::process_one() handles one batch in one transaction on the queue database
+/// (docs/consumer.md). consumer_daemon (daemon.hpp) runs it as a Unix daemon.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <pqxx/connection_base>
+#include <pqxx/transaction_base>
+
+namespace pgqpp::consumer {
+
+/// One event of a batch, as pgq.get_batch_events returns it.
+struct event {
+    std::int64_t id = 0;
+    std::int64_t txid = 0;
+    std::string time;  ///< ev_time as text
+    std::optional<std::int32_t> retry;
+    std::string type;
+    std::string data;
+    std::optional<std::string> extra1, extra2, extra3, extra4;
+};
+
+/// What a handler says about one event.
+struct outcome {
+    enum class kind { done, retry };
+    kind what = kind::done;
+    std::chrono::seconds delay{0};  ///< for retry: deliver again after this long
+
+    static outcome done() { return {}; }
+    static outcome retry_after(std::chrono::seconds d) { return {kind::retry, d}; }
+};
+
+/// How the handler's effects and finish_batch commit.
+enum class delivery {
+    /// The handler writes through batch_context::tx(), the batch's transaction on the queue
+    /// database: its writes and finish_batch commit together, or not at all.
+    local_exactly_once,
+    /// The handler's effects are outside any database; the batch is finished after the
+    /// handler returned for every event. After a crash the batch is delivered again.
+    at_least_once,
+};
+
+/// Parses "local" / "at_least_once" (throws std::invalid_argument otherwise).
+delivery parse_delivery(const std::string& text);
+
+/// The open batch.
+struct batch_info {
+    std::int64_t batch_id = 0;
+    std::int64_t tick_id = 0;
+    std::int64_t prev_tick_id = 0;
+    double lag_seconds = 0;  ///< now() - the batch's end tick time
+};
+
+/// Given to handlers.
+class batch_context {
+public:
+    batch_context(const batch_info& info, pqxx::transaction_base* tx) : info_{info}, tx_{tx} {}
+    const batch_info& info() const { return info_; }
+    /// The batch's transaction on the queue database (local_exactly_once only; throws
+    /// std::logic_error in at_least_once, where the handler must not rely on it).
+    pqxx::transaction_base& tx() const;
+
+private:
+    const batch_info& info_;
+    pqxx::transaction_base* tx_;
+};
+
+using event_handler = std::function<outcome(const event&, batch_context&)>;
+/// Called once per non-empty batch, before the first / after the last event.
+using batch_hook = std::function<void(batch_context&)>;
+
+/// Batch selection (PgQ's next_batch_custom) and streaming.
+struct batch_options {
+    std::optional<std::chrono::seconds> min_lag;       ///< only ticks at least this old
+    std::optional<std::int64_t> min_count;             ///< wait until this many events
+    std::optional<std::chrono::seconds> min_interval;  ///< or until this much time passed
+    std::int64_t fetch_size = 1000;                    ///< events per FETCH from the cursor
+};
+
+/// What process_one() did.
+struct batch_result {
+    bool got_batch = false;  ///< false: no batch yet (wait for a tick)
+    batch_info info;
+    std::int64_t events = 0;
+    std::int64_t retried = 0;
+};
+
+/**
+ * One consumer of one queue. Not thread-safe; one connection at a time.
+ *
+ * @code
+ * pgqpp::consumer::consumer c{"letters", "mirror", delivery::local_exactly_once,
+ *     [](const event& ev, batch_context& b) {
+ *         b.tx().exec_params("insert into mirror values ($1)", ev.data);
+ *         return outcome::done();
+ *     }};
+ * c.register_consumer(conn);
+ * while (c.process_one(conn).got_batch) {}
+ * @endcode
+ */
+class consumer {
+public:
+    consumer(std::string queue, std::string name, delivery mode, event_handler handler,
+             batch_options options = {});
+
+    void on_batch_start(batch_hook h) { on_start_ = std::move(h); }
+    void on_batch_end(batch_hook h) { on_end_ = std::move(h); }
+    void set_options(const batch_options& o) { options_ = o; }
+
+    const std::string& queue() const { return queue_; }
+    const std::string& name() const { return name_; }
+    delivery mode() const { return mode_; }
+
+    /// pgq.register_consumer (a no-op if already registered). Throws no_such_queue.
+    void register_consumer(pqxx::connection_base& conn);
+
+    /**
+     * One batch in one transaction: next_batch_custom, then (if there is one) the events
+     * through a cursor, FETCH fetch_size at a time, each given to the handler; retries
+     * flushed (pgq.event_retry_bulk once per distinct delay, or pgq.event_retry per event on
+     * the real PgQ); finish_batch; commit (pgqpp::commit). Empty batches are finished too.
+     * Any exception (the handler's included) rolls everything back and is rethrown,
+     * translated into pgqpp::error where it came from libpqxx: the batch stays open and the
+     * next call gets the same batch again.
+     */
+    batch_result process_one(pqxx::connection_base& conn);
+
+    /// Whether the connection's pgq has pgq.event_retry_bulk (looked up once per connection).
+    bool has_bulk_retry(pqxx::connection_base& conn);
+
+private:
+    void flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
+                       std::map<std::int64_t, std::vector<std::int64_t>>& retries,
+                       pqxx::connection_base& conn);
+
+    std::string queue_;
+    std::string name_;
+    delivery mode_;
+    event_handler handler_;
+    batch_options options_;
+    batch_hook on_start_, on_end_;
+    const pqxx::connection_base* bulk_checked_for_ = nullptr;
+    bool bulk_ = false;
+};
+
+}  // namespace pgqpp::consumer

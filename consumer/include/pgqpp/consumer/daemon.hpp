@@ -1,0 +1,74 @@
+/// @file daemon.hpp
+/// consumer_daemon: a pgqpp::consumer::consumer run as a Unix daemon on pgqpp::runtime
+/// (docs/consumer.md): options from the command line / INI file, register, then batches
+/// until none is left, then wait for the tick NOTIFY (polling as the fallback); SIGTERM and
+/// SIGINT stop after the current batch (exit 0), SIGHUP reloads; lost connections and failed
+/// batches are retried with backoff (same batch, never skipped); bad settings or a missing
+/// queue exit 1 at once; a stats line and /metrics.
+#pragma once
+
+#include <pgqpp/consumer/consumer.hpp>
+#include <pgqpp/runtime/runtime.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <pqxx/connection>
+
+#include <memory>
+
+namespace pgqpp::consumer {
+
+/// Adds the consumer's options to @p table: db, queue, consumer, delivery, poll_period,
+/// min_lag, min_count, min_interval, fetch_size (and nothing of the standard ones).
+void add_consumer_options(runtime::options_table& table);
+
+/// Reads batch_options from a config made with add_consumer_options.
+batch_options batch_options_from(const runtime::config& cfg);
+
+class consumer_daemon {
+public:
+    /// @p c must outlive the daemon; its queue/name/mode come from @p cfg via make_consumer.
+    consumer_daemon(boost::asio::io_context& io, runtime::config_loader& loader,
+                    runtime::config cfg, consumer& c);
+    ~consumer_daemon();
+
+    /// Starts; false (after logging why) if the process must exit 1.
+    bool start();
+    int exit_code() const { return exit_code_; }
+
+private:
+    void connect();
+    void work();
+    void wait_for_tick();
+    void batch_failed(std::exception_ptr e);
+    void reload();
+    void stop();
+
+    runtime::config_loader& loader_;
+    runtime::config cfg_;
+    pgqpp::connection_config db_;
+    consumer& consumer_;
+    runtime::log_context log_;
+    runtime::daemon daemon_;
+    runtime::tick_waiter ticks_;
+    runtime::retrier startup_;
+    runtime::backoff batch_backoff_;
+    boost::asio::steady_timer retry_timer_;
+    runtime::metric_registry metrics_;
+    std::unique_ptr<runtime::metrics_server> http_;
+    std::unique_ptr<pqxx::connection> conn_;
+    bool stopping_ = false;
+    bool connected_once_ = false;
+    int exit_code_ = 0;
+    std::int64_t period_events_ = 0, period_batches_ = 0, period_retries_ = 0;
+    double last_lag_ = 0;
+    runtime::stats_reporter stats_;
+    runtime::counter& events_total_;
+    runtime::counter& batches_total_;
+    runtime::counter& retries_total_;
+    runtime::counter& errors_total_;
+    runtime::gauge& lag_seconds_;
+};
+
+}  // namespace pgqpp::consumer

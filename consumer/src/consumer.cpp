@@ -1,0 +1,189 @@
+// The batch loop (consumer.hpp). One batch = one transaction on the queue database.
+#include "pgqpp/consumer/consumer.hpp"
+
+#include <pgqpp/error.hpp>
+
+#include <pqxx/pqxx>
+
+#include <stdexcept>
+#include <utility>
+
+namespace pgqpp::consumer {
+
+delivery parse_delivery(const std::string& text) {
+    if (text == "local" || text == "local_exactly_once") return delivery::local_exactly_once;
+    if (text == "at_least_once") return delivery::at_least_once;
+    throw std::invalid_argument{"unknown delivery mode '" + text +
+                                "' (expected local or at_least_once)"};
+}
+
+pqxx::transaction_base& batch_context::tx() const {
+    if (!tx_)
+        throw std::logic_error{"batch_context::tx(): the consumer is at_least_once; only "
+                               "local_exactly_once handlers write in the batch's transaction"};
+    return *tx_;
+}
+
+consumer::consumer(std::string queue, std::string name, delivery mode, event_handler handler,
+                   batch_options options)
+    : queue_{std::move(queue)}, name_{std::move(name)}, mode_{mode},
+      handler_{std::move(handler)}, options_{options} {
+    if (!handler_) throw std::invalid_argument{"consumer: no event handler"};
+    if (options_.fetch_size <= 0) throw std::invalid_argument{"consumer: fetch_size must be > 0"};
+}
+
+void consumer::register_consumer(pqxx::connection_base& conn) {
+    try {
+        pqxx::work tx{conn, "pgqpp_register"};
+        tx.exec_params("select pgq.register_consumer($1, $2)", queue_, name_);
+        pgqpp::commit(tx);
+    } catch (const pgqpp::error&) {
+        throw;
+    } catch (...) {
+        rethrow_translated("register_consumer");
+    }
+}
+
+bool consumer::has_bulk_retry(pqxx::connection_base& conn) {
+    if (bulk_checked_for_ != &conn) {
+        pqxx::nontransaction tx{conn, "pgqpp_detect"};
+        bulk_ = !tx.exec("select to_regprocedure('pgq.event_retry_bulk(bigint,bigint[],"
+                         "timestamptz)')")[0][0]
+                     .is_null();
+        bulk_checked_for_ = &conn;
+    }
+    return bulk_;
+}
+
+namespace {
+
+std::string interval_or_null(const std::optional<std::chrono::seconds>& s) {
+    return s ? std::to_string(s->count()) + " seconds" : std::string{};
+}
+
+std::optional<std::string> opt_text(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return std::string{f.c_str(), f.size()};
+}
+
+std::string id_array(const std::vector<std::int64_t>& ids) {
+    std::string s = "{";
+    for (std::size_t i = 0; i < ids.size(); ++i) {
+        if (i) s += ',';
+        s += std::to_string(ids[i]);
+    }
+    return s + "}";
+}
+
+}  // namespace
+
+void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
+                             std::map<std::int64_t, std::vector<std::int64_t>>& retries,
+                             pqxx::connection_base& conn) {
+    (void)conn;
+    for (auto& [delay, ids] : retries) {
+        if (bulk_) {
+            tx.exec_params("select pgq.event_retry_bulk($1, $2::bigint[], "
+                           "now() + $3 * interval '1 second')",
+                           batch_id, id_array(ids), delay);
+        } else {
+            for (auto id : ids)
+                tx.exec_params("select pgq.event_retry($1, $2, $3::integer)", batch_id, id,
+                               delay);
+        }
+    }
+}
+
+batch_result consumer::process_one(pqxx::connection_base& conn) {
+    has_bulk_retry(conn);  // outside the batch transaction, once per connection
+    batch_result result;
+    try {
+        pqxx::work tx{conn, "pgqpp_batch"};
+        // The nulls of next_batch_custom are passed as SQL nulls (empty optional strings).
+        const std::string lag = interval_or_null(options_.min_lag);
+        const std::string ival = interval_or_null(options_.min_interval);
+        std::string sql =
+            "select batch_id, cur_tick_id, prev_tick_id, "
+            "extract(epoch from now() - cur_tick_time)::float8 "
+            "from pgq.next_batch_custom($1, $2, " +
+            (options_.min_lag ? tx.quote(lag) + "::interval" : std::string{"null::interval"}) +
+            ", " +
+            (options_.min_count ? std::to_string(*options_.min_count) + "::int4"
+                                : std::string{"null::int4"}) +
+            ", " +
+            (options_.min_interval ? tx.quote(ival) + "::interval"
+                                   : std::string{"null::interval"}) +
+            ")";
+        const pqxx::result b = tx.exec_params(sql, queue_, name_);
+        if (b.empty() || b[0][0].is_null()) {
+            pgqpp::commit(tx);
+            return result;
+        }
+        result.got_batch = true;
+        batch_info& info = result.info;
+        info.batch_id = b[0][0].as<std::int64_t>();
+        info.tick_id = b[0][1].as<std::int64_t>();
+        info.prev_tick_id = b[0][2].is_null() ? 0 : b[0][2].as<std::int64_t>();
+        info.lag_seconds = b[0][3].is_null() ? 0.0 : b[0][3].as<double>();
+
+        batch_context ctx{info, mode_ == delivery::local_exactly_once ? &tx : nullptr};
+        std::map<std::int64_t, std::vector<std::int64_t>> retries;  // delay -> event ids
+
+        // Stream the batch: a server-side cursor over pgq.batch_event_sql (PgQ's own query,
+        // ordered by ev_id), FETCH fetch_size rows at a time. Memory: one chunk + retry ids.
+        const std::string event_sql =
+            tx.exec_params("select pgq.batch_event_sql($1)", info.batch_id)[0][0].as<std::string>();
+        tx.exec("declare pgqpp_events no scroll cursor for " + event_sql);
+        const std::string fetch = "fetch " + std::to_string(options_.fetch_size) + " from pgqpp_events";
+        bool started = false;
+        event ev;
+        for (;;) {
+            const pqxx::result rows = tx.exec(fetch);
+            if (rows.empty()) break;
+            if (!started && on_start_) on_start_(ctx);
+            started = true;
+            const auto c_id = rows.column_number("ev_id"), c_time = rows.column_number("ev_time"),
+                       c_txid = rows.column_number("ev_txid"),
+                       c_retry = rows.column_number("ev_retry"),
+                       c_type = rows.column_number("ev_type"),
+                       c_data = rows.column_number("ev_data"),
+                       c_e1 = rows.column_number("ev_extra1"),
+                       c_e2 = rows.column_number("ev_extra2"),
+                       c_e3 = rows.column_number("ev_extra3"),
+                       c_e4 = rows.column_number("ev_extra4");
+            for (const auto& row : rows) {
+                ev.id = row[c_id].as<std::int64_t>();
+                ev.time = row[c_time].c_str();
+                ev.txid = row[c_txid].is_null() ? 0 : row[c_txid].as<std::int64_t>();
+                ev.retry = row[c_retry].is_null()
+                               ? std::nullopt
+                               : std::optional<std::int32_t>{row[c_retry].as<std::int32_t>()};
+                ev.type = row[c_type].is_null() ? std::string{} : row[c_type].c_str();
+                ev.data = row[c_data].is_null() ? std::string{} : row[c_data].c_str();
+                ev.extra1 = opt_text(row[c_e1]);
+                ev.extra2 = opt_text(row[c_e2]);
+                ev.extra3 = opt_text(row[c_e3]);
+                ev.extra4 = opt_text(row[c_e4]);
+                const outcome o = handler_(ev, ctx);
+                ++result.events;
+                if (o.what == outcome::kind::retry) {
+                    retries[o.delay.count()].push_back(ev.id);
+                    ++result.retried;
+                }
+            }
+            if (static_cast<std::int64_t>(rows.size()) < options_.fetch_size) break;
+        }
+        tx.exec("close pgqpp_events");
+        if (started && on_end_) on_end_(ctx);
+        flush_retries(tx, info.batch_id, retries, conn);
+        tx.exec_params("select pgq.finish_batch($1)", info.batch_id);
+        pgqpp::commit(tx);
+        return result;
+    } catch (const pgqpp::error&) {
+        throw;
+    } catch (const pqxx::failure&) {
+        rethrow_translated("process batch");
+    }
+}
+
+}  // namespace pgqpp::consumer

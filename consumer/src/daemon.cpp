@@ -1,0 +1,218 @@
+// consumer_daemon (daemon.hpp): tick_watcher's structure (examples/runtime) with the batch loop.
+#include "pgqpp/consumer/daemon.hpp"
+
+#include <pgqpp/admin.hpp>
+#include <pgqpp/error.hpp>
+
+#include <pqxx/pqxx>
+
+#include <utility>
+
+namespace pgqpp::consumer {
+
+namespace rt = pgqpp::runtime;
+
+void add_consumer_options(rt::options_table& t) {
+    t.add(rt::opt::connection("db", "", "Database with the queue.").required());
+    t.add(rt::opt::string("queue", "", "Queue to consume.").required());
+    t.add(rt::opt::string("consumer", "", "Consumer name (registered at start).").required());
+    t.add(rt::opt::string("delivery", "local",
+                          "local: the handler writes in the batch's transaction (exactly once); "
+                          "at_least_once: effects outside the database, finish after them."));
+    t.add(rt::opt::duration("poll_period", "1s",
+                            "Look for a batch at least this often without a NOTIFY (the real "
+                            "PgQ sends none).")
+              .positive());
+    t.add(rt::opt::duration("min_lag", "0", "Only take ticks at least this old (0: any)."));
+    t.add(rt::opt::integer("min_count", "0",
+                           "Wait until a batch has this many events (0: any; see min_interval)."));
+    t.add(rt::opt::duration("min_interval", "0",
+                            "With min_count: take the batch anyway after this long (0: never)."));
+    t.add(rt::opt::integer("fetch_size", "1000", "Events per FETCH from the batch's cursor."));
+}
+
+batch_options batch_options_from(const rt::config& cfg) {
+    using std::chrono::duration_cast;
+    using std::chrono::seconds;
+    batch_options o;
+    if (auto d = duration_cast<seconds>(cfg.get_duration("min_lag")); d.count() > 0) o.min_lag = d;
+    if (auto n = cfg.get_int("min_count"); n > 0) o.min_count = n;
+    if (auto d = duration_cast<seconds>(cfg.get_duration("min_interval")); d.count() > 0)
+        o.min_interval = d;
+    o.fetch_size = cfg.get_int("fetch_size");
+    if (o.fetch_size <= 0) throw std::invalid_argument{"fetch_size must be positive"};
+    return o;
+}
+
+consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader& loader,
+                                 rt::config cfg, consumer& c)
+    : loader_{loader}, cfg_{std::move(cfg)}, db_{cfg_.get_connection("db")}, consumer_{c},
+      log_{c.queue() + "/" + c.name()}, daemon_{io, rt::daemon_options::from(cfg_)},
+      ticks_{io.get_executor(), db_, {}, log_}, startup_{io.get_executor(), {}, log_, "connect"},
+      retry_timer_{io},
+      stats_{io.get_executor(), log_, cfg_.get_duration("stats_period"),
+             [this](rt::stats_line& line) {
+                 const double secs =
+                     std::chrono::duration<double>(cfg_.get_duration("stats_period")).count();
+                 const auto ev = std::exchange(period_events_, 0);
+                 line.add("events", ev)
+                     .add("events_per_s", secs > 0 ? static_cast<double>(ev) / secs : 0.0)
+                     .add("batches", std::exchange(period_batches_, 0))
+                     .add("retries", std::exchange(period_retries_, 0))
+                     .add("lag_s", last_lag_);
+             }},
+      events_total_{metrics_.counter("pgqpp_consumer_events_total", "Events processed.", {})
+                        .labels({})},
+      batches_total_{metrics_.counter("pgqpp_consumer_batches_total", "Batches finished.", {})
+                         .labels({})},
+      retries_total_{metrics_.counter("pgqpp_consumer_retries_total",
+                                      "Events scheduled for a retry.", {})
+                         .labels({})},
+      errors_total_{metrics_.counter("pgqpp_consumer_errors_total",
+                                     "Failed batches and lost connections.", {})
+                        .labels({})},
+      lag_seconds_{metrics_.gauge("pgqpp_consumer_lag_seconds",
+                                  "Age of the end tick of the last batch.", {})
+                       .labels({})} {
+    consumer_.set_options(batch_options_from(cfg_));
+}
+
+consumer_daemon::~consumer_daemon() = default;
+
+bool consumer_daemon::start() {
+    daemon_.on_stop([this](int) { stop(); });
+    daemon_.on_reload([this] { reload(); });
+    try {
+        daemon_.start();
+        if (auto o = rt::metrics_server_options::from(cfg_))
+            http_ = std::make_unique<rt::metrics_server>(metrics_, *o);
+    } catch (const std::exception& e) {
+        log_.critical("{}", e.what());
+        return false;
+    }
+    log_.info("consuming ({} delivery)",
+              consumer_.mode() == delivery::local_exactly_once ? "local exactly-once"
+                                                               : "at-least-once");
+    stats_.start();
+    ticks_.start();
+    connect();
+    return true;
+}
+
+void consumer_daemon::connect() {
+    startup_.async_run(
+        [this] {
+            conn_.reset();
+            conn_ = db_.connect();
+            if (!connected_once_) {
+                // Checked once: a queue dropped later is an error of a batch, retried.
+                if (!pgqpp::admin{*conn_}.queue_info(consumer_.queue()))
+                    throw pgqpp::no_such_queue{"queue '" + consumer_.queue() +
+                                               "' does not exist"};
+            }
+            consumer_.register_consumer(*conn_);
+            if (!consumer_.has_bulk_retry(*conn_))
+                log_.info("pgq.event_retry_bulk not installed (the real PgQ?): retries go "
+                          "back one pgq.event_retry per event");
+        },
+        [this](std::exception_ptr e) {
+            if (!e) {
+                connected_once_ = true;
+                return work();
+            }
+            if (stopping_) return;
+            log_.critical("cannot start: {}", rt::describe_failure(e));
+            exit_code_ = rt::exit_failure;
+            daemon_.request_stop();
+        });
+}
+
+void consumer_daemon::work() {
+    if (stopping_) return;
+    batch_result r;
+    try {
+        r = consumer_.process_one(*conn_);
+    } catch (...) {
+        return batch_failed(std::current_exception());
+    }
+    batch_backoff_.reset();
+    if (!r.got_batch) return wait_for_tick();
+    period_events_ += r.events;
+    period_retries_ += r.retried;
+    ++period_batches_;
+    last_lag_ = r.info.lag_seconds;
+    events_total_.inc(static_cast<double>(r.events));
+    retries_total_.inc(static_cast<double>(r.retried));
+    batches_total_.inc();
+    lag_seconds_.set(r.info.lag_seconds);
+    // Next batch at once, but through the io_context so that signals get a turn.
+    boost::asio::post(retry_timer_.get_executor(), [this] { work(); });
+}
+
+void consumer_daemon::wait_for_tick() {
+    ticks_.async_wait_for_tick(consumer_.queue(), cfg_.get_duration("poll_period"),
+                               [this](boost::system::error_code ec, rt::wake_reason) {
+                                   if (ec == boost::asio::error::operation_aborted) return;
+                                   work();
+                               });
+}
+
+void consumer_daemon::batch_failed(std::exception_ptr e) {
+    errors_total_.inc();
+    if (stopping_) return;
+    const bool broken = !conn_ || !conn_->is_open() ||
+                        pgqpp::code_of(e) == pgqpp::errc::connection_lost ||
+                        pgqpp::code_of(e) == pgqpp::errc::commit_outcome_unknown;
+    const auto code = pgqpp::code_of(e);
+    if (code == pgqpp::errc::no_such_queue || code == pgqpp::errc::not_registered ||
+        code == pgqpp::errc::pgq_not_installed) {
+        // Someone dropped the queue or unregistered us: retrying cannot help.
+        log_.critical("stopping: {}", rt::describe_failure(e));
+        exit_code_ = rt::exit_failure;
+        return daemon_.request_stop();
+    }
+    if (broken) {
+        // commit_outcome_unknown is harmless here: finish_batch either committed (the next
+        // next_batch gives the next batch) or not (it gives the same one again).
+        log_.warn("lost the database: {}", rt::describe_failure(e));
+        return connect();
+    }
+    const auto d = rt::async_backoff_wait(retry_timer_, batch_backoff_,
+                                          [this](boost::system::error_code ec) {
+                                              if (!ec) work();
+                                          });
+    log_.error("batch failed, rolled back; retrying the same batch in {}: {}",
+               rt::format_duration(d), rt::describe_failure(e));
+}
+
+void consumer_daemon::reload() {
+    try {
+        rt::config next = loader_.reload();
+        rt::setup_logging(rt::logging_settings::from(next));
+        stats_.set_period(next.get_duration("stats_period"));
+        consumer_.set_options(batch_options_from(next));
+        for (const auto& key : cfg_.changed_keys(next)) {
+            if (key == "db" || key == "queue" || key == "consumer" || key == "delivery" ||
+                key.rfind("metrics_", 0) == 0)
+                log_.warn("{} changed: takes effect after a restart", key);
+        }
+        cfg_ = std::move(next);
+        log_.info("configuration reloaded");
+    } catch (const std::exception& e) {
+        log_.error("reload failed, keeping the old configuration: {}", e.what());
+    }
+}
+
+void consumer_daemon::stop() {
+    // Batches run synchronously on the io_context: a signal is handled between batches, so
+    // the current batch has been finished (or rolled back) when we get here.
+    stopping_ = true;
+    stats_.report_now();
+    stats_.stop();
+    startup_.cancel();
+    ticks_.stop();
+    retry_timer_.cancel();
+    http_.reset();
+}
+
+}  // namespace pgqpp::consumer

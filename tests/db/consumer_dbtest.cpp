@@ -1,0 +1,163 @@
+// The consumer's batch loop (consumer/): every committed event delivered once, in order,
+// streamed in chunks; local exactly-once commits the handler's rows with finish_batch; a
+// failed batch comes back whole; retries come back after pgq.maint_retry_events(); batch
+// selection options. On our SQL and on the real PgQ.
+#include "sql_helpers.hpp"
+#include "test_database.hpp"
+
+#include <pgqpp/consumer/consumer.hpp>
+
+#include <gtest/gtest.h>
+#include <pqxx/pqxx>
+
+#include <algorithm>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace {
+
+using pgqpp::test::execute;
+using pgqpp::test::template_kind;
+using pgqpp::test::test_database;
+namespace pc = pgqpp::consumer;
+
+class ConsumerTest : public ::testing::TestWithParam<template_kind> {
+protected:
+    void SetUp() override {
+        db_ = std::make_unique<test_database>(GetParam());
+        conn_ = std::make_unique<pqxx::connection>(db_->conninfo());
+        execute(*conn_, "select pgq.create_queue('q')");
+        execute(*conn_, "select pgq.set_queue_config('q', 'ticker_max_lag', '0')");
+        execute(*conn_, "select pgq.set_queue_config('q', 'ticker_idle_period', '0')");
+        execute(*conn_, "create table sink (ev_id bigint primary key, ev_data text)");
+    }
+
+    /// @p n events in transactions of @p per_tx, then a tick.
+    void produce(int n, int per_tx = 100, const std::string& type = "t") {
+        for (int i = 0; i < n; i += per_tx) {
+            pqxx::work tx{*conn_};
+            tx.exec_params("select pgq.insert_event('q', $1, g::text) "
+                           "from generate_series($2::int, $3::int) g",
+                           type, i, std::min(n, i + per_tx) - 1);
+            tx.commit();
+        }
+        tick();
+    }
+    void tick() { execute(*conn_, "select pgq.ticker('q')"); }
+
+    long count(const std::string& sql) {
+        pqxx::nontransaction tx{*conn_};
+        return tx.exec(sql)[0][0].as<long>();
+    }
+
+    std::unique_ptr<test_database> db_;
+    std::unique_ptr<pqxx::connection> conn_;
+};
+
+TEST_P(ConsumerTest, DeliversEveryEventOnceInOrderInChunks) {
+    std::vector<std::int64_t> seen;
+    std::vector<std::int64_t> batch_ids;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context& b) {
+                       if (!seen.empty() && batch_ids.back() == b.info().batch_id) {
+                           EXPECT_GT(ev.id, seen.back()) << "order within a batch";
+                       }
+                       if (batch_ids.empty() || batch_ids.back() != b.info().batch_id)
+                           batch_ids.push_back(b.info().batch_id);
+                       seen.push_back(ev.id);
+                       EXPECT_THROW(b.tx(), std::logic_error);
+                       return pc::outcome::done();
+                   },
+                   pc::batch_options{{}, {}, {}, 7}};
+    c.register_consumer(*conn_);
+    tick();
+    produce(1000);
+    produce(333, 50);
+    int batches = 0;
+    while (c.process_one(*conn_).got_batch) ++batches;
+    EXPECT_GE(batches, 2);
+    ASSERT_EQ(seen.size(), 1333u);
+    EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), 1333u);
+    // An empty batch is finished too, and then there is nothing.
+    tick();
+    auto r = c.process_one(*conn_);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_EQ(r.events, 0);
+    EXPECT_FALSE(c.process_one(*conn_).got_batch);
+    EXPECT_EQ(seen.size(), 1333u);
+}
+
+TEST_P(ConsumerTest, LocalExactlyOnceRollsBackAFailedBatchWhole) {
+    int calls = 0;
+    bool fail = true;
+    pc::consumer c{"q", "c1", pc::delivery::local_exactly_once,
+                   [&](const pc::event& ev, pc::batch_context& b) {
+                       if (++calls == 50 && fail) throw std::runtime_error{"handler failed"};
+                       b.tx().exec_params("insert into sink values ($1, $2)", ev.id, ev.data);
+                       return pc::outcome::done();
+                   }};
+    c.register_consumer(*conn_);
+    produce(200);
+    EXPECT_THROW(c.process_one(*conn_), std::runtime_error);
+    EXPECT_EQ(count("select count(*) from sink"), 0);
+    fail = false;
+    auto r = c.process_one(*conn_);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_EQ(r.events, 200);
+    EXPECT_EQ(count("select count(*) from sink"), 200);
+    EXPECT_FALSE(c.process_one(*conn_).got_batch);
+}
+
+TEST_P(ConsumerTest, RetriedEventsComeBack) {
+    std::vector<std::int64_t> first, again;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context&) {
+                       if (ev.retry) {
+                           again.push_back(ev.id);
+                           return pc::outcome::done();
+                       }
+                       if (ev.type == "retry") {
+                           first.push_back(ev.id);
+                           return pc::outcome::retry_after(std::chrono::seconds{0});
+                       }
+                       return pc::outcome::done();
+                   }};
+    c.register_consumer(*conn_);
+    EXPECT_EQ(c.has_bulk_retry(*conn_), GetParam() == template_kind::ours);
+    produce(20, 10, "retry");
+    produce(30, 10, "plain");
+    long retried = 0;
+    for (pc::batch_result r; (r = c.process_one(*conn_)).got_batch;) retried += r.retried;
+    EXPECT_EQ(retried, 20);
+    EXPECT_EQ(first.size(), 20u);
+    // PgQ's maint_retry_events moves a few events per call: call it until it moves none.
+    while (count("select pgq.maint_retry_events()") > 0) {}
+    tick();
+    while (c.process_one(*conn_).got_batch) {}
+    std::sort(again.begin(), again.end());
+    std::sort(first.begin(), first.end());
+    EXPECT_EQ(again, first);
+}
+
+TEST_P(ConsumerTest, MinCountHoldsBackASmallBatch) {
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [](const pc::event&, pc::batch_context&) { return pc::outcome::done(); },
+                   pc::batch_options{{}, 10, {}, 100}};
+    c.register_consumer(*conn_);
+    tick();
+    produce(3);
+    EXPECT_FALSE(c.process_one(*conn_).got_batch);
+    produce(20);
+    auto r = c.process_one(*conn_);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_EQ(r.events, 23);
+}
+
+INSTANTIATE_TEST_SUITE_P(Templates, ConsumerTest,
+                         ::testing::Values(template_kind::ours, template_kind::pgq),
+                         [](const auto& p) { return std::string{to_string(p.param)}; });
+
+}  // namespace

@@ -1,0 +1,355 @@
+#!/usr/bin/env python3
+"""pgqpp-ticker as a black box against a private PostgreSQL cluster (never the shared one:
+the ticker serves every database it finds, and the test restarts the server).
+
+  ticker_test.py TICKER_BINARY PGQ_INSTALL_SQL
+
+Scenarios: bad configuration (unknown key, bad connstr); several databases (ours and the
+real PgQ extension) served by one ticker found from base_connstr; a database without pgq
+skipped; a database created while the ticker runs gets served; retry events moved; low
+latency ticks; rotation with a 10-second rotation_period under load; a second ticker
+standing by on the leader lock and taking over; SIGHUP reload adding a database to
+database_list; a PostgreSQL restart mid-run; /metrics; SIGTERM exit 0.
+"""
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+
+import psycopg2
+
+SRC = os.environ.get("PGQPP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+CLUSTER_SH = os.path.join(SRC, "tests", "harness", "pg_cluster.sh")
+RESTART_SH = os.path.join(SRC, "tests", "support", "pg_restart.sh")
+
+binary, install_sql = sys.argv[1], sys.argv[2]
+work = tempfile.mkdtemp(prefix="pgqpp-ticker-")
+cluster = os.path.join(work, "pg")
+procs = []
+
+
+def fail(msg):
+    print("FAIL:", msg, file=sys.stderr)
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        print("---- log of ticker %s:" % p.args, file=sys.stderr)
+        try:
+            print(open(p.logpath).read()[-6000:], file=sys.stderr)
+        except OSError:
+            pass
+    raise SystemExit(1)
+
+
+def wait_for(what, fn, timeout=15.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if fn():
+                return
+        except (psycopg2.Error, OSError):
+            pass
+        time.sleep(0.05)
+    fail("timed out waiting for: " + what)
+
+
+def load_env():
+    env = {}
+    for line in open(os.path.join(cluster, "env")):
+        if "=" in line:
+            k, v = line.strip().split("=", 1)
+            env[k] = v.strip("'")
+    return env
+
+
+subprocess.run(["bash", CLUSTER_SH, "start", cluster], check=True, stdout=subprocess.DEVNULL)
+try:
+    env = load_env()
+    base = "host='%s' port=%s user='%s'" % (env["PGHOST"], env["PGPORT"], env["PGUSER"])
+
+    def connect(db):
+        c = psycopg2.connect(base + " dbname='%s'" % db)
+        c.autocommit = True
+        return c
+
+    def q(db, sql, args=None):
+        c = connect(db)
+        try:
+            cur = c.cursor()
+            cur.execute(sql, args)
+            return cur.fetchall() if cur.description else None
+        finally:
+            c.close()
+
+    def make_db(name, kind):
+        q("postgres", "create database %s" % name)
+        if kind == "ours":
+            subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-f", install_sql,
+                            base + " dbname=" + name], check=True, stdout=subprocess.DEVNULL)
+        elif kind == "pgq":
+            q(name, "create extension pgq")
+        if kind:
+            q(name, "select pgq.create_queue('q')")
+            q(name, "select pgq.set_queue_config('q', 'ticker_max_lag', '0')")
+
+    def last_tick(db):
+        return q(db, "select coalesce(max(tick_id), 0) from pgq.tick t join pgq.queue q "
+                     "on q.queue_id = t.tick_queue where q.queue_name = 'q'")[0][0]
+
+    def free_port():
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        p = s.getsockname()[1]
+        s.close()
+        return p
+
+    def start_ticker(name, args):
+        logpath = os.path.join(work, name + ".log")
+        p = subprocess.Popen([binary] + args, stdout=open(logpath, "w"), stderr=subprocess.STDOUT)
+        p.logpath = logpath
+        procs.append(p)
+        return p
+
+    def log_of(p):
+        return open(p.logpath).read()
+
+    def metrics(port):
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as r:
+            return r.read().decode()
+
+    def metric(port, name, db):
+        m = re.search(r'^%s\{database="%s"\} (\S+)$' % (name, db), metrics(port), re.M)
+        return float(m.group(1)) if m else None
+
+    # ---- bad configuration: one clear line, non-zero exit -------------------------------
+    bad = os.path.join(work, "bad.ini")
+    with open(bad, "w") as f:
+        f.write("[pgqd]\nbase_connstr = %s\nloop_delay = 1\n" % base)
+    r = subprocess.run([binary, bad], capture_output=True, text=True, timeout=10)
+    if r.returncode == 0 or "loop_delay" not in r.stderr:
+        fail("unknown key: rc %d, %r" % (r.returncode, r.stderr))
+    r = subprocess.run([binary, "--base-connstr", "nosuchkey=1"], capture_output=True,
+                       text=True, timeout=10)
+    if r.returncode == 0 or "nosuchkey" not in r.stderr + r.stdout:
+        fail("bad connstr: rc %d, %r" % (r.returncode, r.stderr + r.stdout))
+    print("ok: bad configuration")
+
+    # ---- several databases, autodetected -------------------------------------------------
+    make_db("db_ours", "ours")
+    make_db("db_pgq", "pgq")
+    make_db("db_plain", None)
+    port1 = free_port()
+    cfg1 = os.path.join(work, "t1.ini")
+    with open(cfg1, "w") as f:
+        f.write("[pgqd]\nbase_connstr = %s\ninitial_database = postgres\ncheck_period = 1\n"
+                "maint_period = 1\nretry_period = 0.5\nticker_period = 0.5\nstats_period = 1\n"
+                "syslog = 0\nmetrics_port = %d\n" % (base, port1))
+    t1 = start_ticker("t1", [cfg1])
+    for db in ("db_ours", "db_pgq"):
+        before = last_tick(db)
+        q(db, "select pgq.insert_event('q', 'x', 'y')")
+        wait_for("a tick in " + db, lambda: last_tick(db) > before)
+    wait_for("db_plain skipped once", lambda: "no pgq schema" in log_of(t1))
+    print("ok: several databases (ours and the real PgQ)")
+
+    # ---- low latency: a committed event is in a tick within milliseconds ---------------
+    for db in ("db_ours", "db_pgq"):
+        lat = []
+        c = connect(db)
+        cur = c.cursor()
+        for _ in range(30):
+            cur.execute("select pgq.insert_event('q', 'x', 'y')")
+            ev_id = cur.fetchone()[0]
+            t0 = time.time()
+            while True:
+                cur.execute("select count(*) from pgq.tick where tick_event_seq >= %s", [ev_id])
+                if cur.fetchone()[0] > 0:
+                    break
+                if time.time() - t0 > 5:
+                    fail("no tick after an insert in " + db)
+                time.sleep(0.0005)
+            lat.append(time.time() - t0)
+            time.sleep(0.01)
+        c.close()
+        lat.sort()
+        print("ok: %s insert->tick p50 %.1f ms, max %.1f ms" % (db, lat[15] * 1e3, lat[-1] * 1e3))
+        if lat[15] > 0.05:
+            fail("insert->tick p50 %.1f ms in %s" % (lat[15] * 1e3, db))
+
+    # ---- a database created while the ticker runs ----------------------------------------
+    make_db("db_new", "ours")
+    before = last_tick("db_new")
+    q("db_new", "select pgq.insert_event('q', 'x', 'y')")
+    wait_for("db_new served", lambda: last_tick("db_new") > before)
+    print("ok: a database created while running is served")
+
+    # ---- retry events moved --------------------------------------------------------------
+    for db in ("db_ours", "db_pgq"):
+        q(db, "select pgq.register_consumer('q', 'c')")
+        q(db, "select pgq.insert_event('q', 'r', 'retry me')")
+        def batch():
+            b = q(db, "select pgq.next_batch('q', 'c')")[0][0]
+            if b is None:
+                return None
+            evs = q(db, "select ev_id from pgq.get_batch_events(%s) where ev_type = 'r'", [b])
+            if not evs:
+                q(db, "select pgq.finish_batch(%s)", [b])
+                return None
+            q(db, "select pgq.event_retry(%s, %s, 0)", [b, evs[0][0]])
+            q(db, "select pgq.finish_batch(%s)", [b])
+            return True
+        wait_for("the retry event in a batch of " + db, batch)
+        wait_for("retry queue flushed in " + db,
+                 lambda: q(db, "select count(*) from pgq.retry_queue")[0][0] == 0)
+        wait_for("retry counted", lambda: (metric(port1, "pgqpp_ticker_retry_events_total", db) or 0) >= 1)
+    print("ok: retry events moved")
+
+    # ---- rotation, 10-second rotation_period under load, with a lock held a while ------
+    stop_load = threading.Event()
+    load_errors = []
+
+    def load(db):
+        try:
+            c = connect(db)
+            cur = c.cursor()
+            while not stop_load.is_set():
+                cur.execute("select pgq.insert_event('q', 'l', 'load')")
+                cur.execute("select pgq.next_batch('q', 'c')")
+                b = cur.fetchone()[0]
+                if b is not None:
+                    cur.execute("select pgq.finish_batch(%s)", [b])
+                time.sleep(0.005)
+            c.close()
+        except Exception as e:  # noqa
+            load_errors.append(repr(e))
+
+    def cur_table(db):
+        return q(db, "select queue_cur_table from pgq.queue where queue_name = 'q'")[0][0]
+
+    loaders = []
+    for db in ("db_ours", "db_pgq"):
+        q(db, "select pgq.set_queue_config('q', 'rotation_period', '10 seconds')")
+        th = threading.Thread(target=load, args=(db,), daemon=True)
+        th.start()
+        loaders.append(th)
+    start_tables = {db: cur_table(db) for db in ("db_ours", "db_pgq")}
+    # db_ours: a session holds a lock on every event table for 13 s (truncation must wait).
+    locker = connect("db_ours")
+    locker.autocommit = False
+    lcur = locker.cursor()
+    lcur.execute("select queue_data_pfx from pgq.queue where queue_name = 'q'")
+    pfx = lcur.fetchone()[0]
+    for i in range(3):
+        lcur.execute("lock table %s_%d in access share mode" % (pfx, i))
+    time.sleep(13)
+    locker.rollback()
+    locker.close()
+    for db in ("db_ours", "db_pgq"):
+        wait_for("rotation in " + db, lambda: cur_table(db) != start_tables[db], timeout=15)
+    stop_load.set()
+    for th in loaders:
+        th.join()
+    if load_errors:
+        fail("load: %s" % load_errors)
+    print("ok: rotation under load (with a lock held for a while)")
+
+    # ---- a second ticker stands by, reload adds a database, takes over -------------------
+    port2 = free_port()
+    cfg2 = os.path.join(work, "t2.ini")
+
+    def write_cfg2(dbs):
+        with open(cfg2, "w") as f:
+            f.write("[pgqd]\nbase_connstr = %s\ndatabase_list = %s\nticker_period = 0.2\n"
+                    "syslog = 0\nmetrics_port = %d\nretry_period = 0.5\n" % (base, dbs, port2))
+    write_cfg2("db_ours")
+    t2 = start_ticker("t2", [cfg2])
+    wait_for("t2 standing by", lambda: metric(port2, "pgqpp_ticker_database_standby", "db_ours") == 1)
+    write_cfg2("db_ours, db_pgq")
+    t2.send_signal(signal.SIGHUP)
+    wait_for("t2 serves db_pgq after SIGHUP", lambda: metric(port2, "pgqpp_ticker_database_standby", "db_pgq") == 1)
+    print("ok: second ticker stands by; SIGHUP added a database")
+    t1.send_signal(signal.SIGTERM)
+    if t1.wait(timeout=15) != 0:
+        fail("t1 exit code %s" % t1.returncode)
+    before = last_tick("db_pgq")
+    q("db_pgq", "select pgq.insert_event('q', 'x', 'y')")
+    wait_for("t2 took over db_pgq", lambda: last_tick("db_pgq") > before)
+    wait_for("t2 up", lambda: metric(port2, "pgqpp_ticker_database_up", "db_ours") == 1)
+    print("ok: the standby took over")
+
+    # ---- two tickers without the leader lock on our SQL: ticks serialised, events once ----
+    make_db("db_dup", "ours")
+    q("db_dup", "select pgq.register_consumer('q', 'c')")
+    dups = [start_ticker("dup%d" % i, ["--base-connstr", base, "--database-list", "db_dup",
+                                      "--leader-lock=0", "--syslog=0", "--tick-min-interval",
+                                      "1ms"]) for i in (1, 2)]
+    n_threads, n_tx, per_tx = 4, 100, 5
+
+    def produce():
+        c = connect("db_dup")
+        c.autocommit = False
+        cur = c.cursor()
+        for _ in range(n_tx):
+            for _ in range(per_tx):
+                cur.execute("select pgq.insert_event('q', 'd', 'x')")
+            c.commit()
+        c.close()
+    producers = [threading.Thread(target=produce) for _ in range(n_threads)]
+    for th in producers:
+        th.start()
+    seen = []
+    c = connect("db_dup")
+    cur = c.cursor()
+    end = time.time() + 30
+    while len(seen) < n_threads * n_tx * per_tx and time.time() < end:
+        cur.execute("select pgq.next_batch('q', 'c')")
+        b = cur.fetchone()[0]
+        if b is None:
+            time.sleep(0.005)
+            continue
+        cur.execute("select ev_id from pgq.get_batch_events(%s)", [b])
+        seen += [r[0] for r in cur.fetchall()]
+        cur.execute("select pgq.finish_batch(%s)", [b])
+    for th in producers:
+        th.join()
+    c.close()
+    if len(seen) != n_threads * n_tx * per_tx or len(set(seen)) != len(seen):
+        fail("two tickers: %d events delivered, %d distinct, %d expected"
+             % (len(seen), len(set(seen)), n_threads * n_tx * per_tx))
+    bad = q("db_dup", "select count(*) from (select tick_id, txid_snapshot_xmax(tick_snapshot) x, "
+                      "lag(txid_snapshot_xmax(tick_snapshot)) over (order by tick_id) px "
+                      "from pgq.tick) t where x < px")[0][0]
+    if bad:
+        fail("two tickers: %d tick snapshots out of order" % bad)
+    for p in dups:
+        p.send_signal(signal.SIGTERM)
+        if p.wait(timeout=15) != 0:
+            fail("dup ticker exit code %s" % p.returncode)
+    print("ok: two tickers on our SQL without the lock: every event once")
+
+    # ---- PostgreSQL restart mid-run ------------------------------------------------------
+    subprocess.run(["bash", RESTART_SH, cluster], check=True)
+    before = last_tick("db_ours")
+    q("db_ours", "select pgq.insert_event('q', 'x', 'y')")
+    wait_for("ticks after the restart", lambda: last_tick("db_ours") > before, timeout=20)
+    if t2.poll() is not None:
+        fail("t2 died on restart")
+    print("ok: survived a restart")
+
+    t2.send_signal(signal.SIGTERM)
+    if t2.wait(timeout=15) != 0:
+        fail("t2 exit code %s" % t2.returncode)
+    if "ticks:" not in log_of(t1):
+        fail("no stats line")
+    print("ok: all")
+finally:
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+    subprocess.run(["bash", CLUSTER_SH, "stop", cluster], stdout=subprocess.DEVNULL)
