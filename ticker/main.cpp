@@ -123,6 +123,9 @@ struct counters {
     rt::gauge_family& standby = registry.gauge(
         "pgqpp_ticker_database_standby",
         "1 while another ticker holds the database's leader lock.", {"database"});
+    rt::gauge_family& skipped = registry.gauge(
+        "pgqpp_ticker_database_skipped",
+        "1 while the database is not served: no pgq schema or not pgq 3.x.", {"database"});
     rt::gauge& databases = registry.gauge("pgqpp_ticker_databases", "Databases served.").get();
 
     std::atomic<std::int64_t> period_ticks{0}, period_maint{0}, period_retry{0},
@@ -145,6 +148,7 @@ public:
           log_{name_}, settings_{s}, c_{c} {
         c_.up.labels({name_}).set(0);
         c_.standby.labels({name_}).set(0);
+        c_.skipped.labels({name_}).set(0);
         ticker_ = std::thread{[this] { ticker_loop(); }};
         maint_ = std::thread{[this] { maint_loop(); }};
     }
@@ -159,6 +163,7 @@ public:
         for (auto* f : {&c_.calls, &c_.ticks, &c_.maint, &c_.retry, &c_.errors}) f->remove({name_});
         c_.up.remove({name_});
         c_.standby.remove({name_});
+        c_.skipped.remove({name_});
     }
     void update(settings s) {
         {
@@ -199,6 +204,7 @@ private:
 
     void note_skip(const std::string& why) {
         std::lock_guard<std::mutex> lk{skip_mu_};
+        c_.skipped.labels({name_}).set(why.empty() ? 0 : 1);
         if (why != skip_reason_) {
             if (!why.empty()) log_.info("{}: not served, checked again every check_period", why);
             skip_reason_ = why;

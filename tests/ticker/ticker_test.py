@@ -155,7 +155,16 @@ try:
         before = last_tick(db)
         q(db, "select pgq.insert_event('q', 'x', 'y')")
         wait_for("a tick in " + db, lambda: last_tick(db) > before)
-    wait_for("db_plain skipped once", lambda: "no pgq schema" in log_of(t1))
+    wait_for("db_plain skipped", lambda: metric(port1, "pgqpp_ticker_database_skipped", "db_plain") == 1)
+    time.sleep(2.5)  # check_period 1: looked at again, but logged only once
+    if log_of(t1).count("[db_plain] no pgq schema") != 1:
+        fail("db_plain's skip not logged exactly once")
+    idle_calls = metric(port1, "pgqpp_ticker_ticker_calls_total", "db_ours")
+    time.sleep(2)
+    idle_calls = metric(port1, "pgqpp_ticker_ticker_calls_total", "db_ours") - idle_calls
+    print("ok: idle db_ours: %d pgq.ticker() calls in 2 s (ticker_period 0.5)" % idle_calls)
+    if idle_calls > 8:
+        fail("idle database called %d times in 2 s" % idle_calls)
     print("ok: several databases (ours and the real PgQ)")
 
     # ---- low latency: a committed event is in a tick within milliseconds ---------------
