@@ -5,6 +5,7 @@
 
 #include <pqxx/pqxx>
 
+#include <optional>
 #include <stdexcept>
 #include <utility>
 
@@ -13,14 +14,15 @@ namespace pgqpp::consumer {
 delivery parse_delivery(const std::string& text) {
     if (text == "local" || text == "local_exactly_once") return delivery::local_exactly_once;
     if (text == "at_least_once") return delivery::at_least_once;
+    if (text == "remote" || text == "remote_exactly_once") return delivery::remote_exactly_once;
     throw std::invalid_argument{"unknown delivery mode '" + text +
-                                "' (expected local or at_least_once)"};
+                                "' (expected local, remote or at_least_once)"};
 }
 
 pqxx::transaction_base& batch_context::tx() const {
     if (!tx_)
         throw std::logic_error{"batch_context::tx(): the consumer is at_least_once; only "
-                               "local_exactly_once handlers write in the batch's transaction"};
+                               "exactly-once handlers write in a transaction of the batch"};
     return *tx_;
 }
 
@@ -95,6 +97,12 @@ void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
 }
 
 batch_result consumer::process_one(pqxx::connection_base& conn) {
+    return process_one(conn, nullptr);
+}
+
+batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection_base* target) {
+    if (mode_ == delivery::remote_exactly_once && !target)
+        throw std::logic_error{"consumer: remote_exactly_once needs a target connection"};
     has_bulk_retry(conn);  // outside the batch transaction, once per connection
     batch_result result;
     try {
@@ -126,7 +134,22 @@ batch_result consumer::process_one(pqxx::connection_base& conn) {
         info.prev_tick_id = b[0][2].is_null() ? 0 : b[0][2].as<std::int64_t>();
         info.lag_seconds = b[0][3].is_null() ? 0.0 : b[0][3].as<double>();
 
-        batch_context ctx{info, mode_ == delivery::local_exactly_once ? &tx : nullptr};
+        std::optional<pqxx::work> ttx;
+        if (mode_ == delivery::remote_exactly_once) {
+            ttx.emplace(*target, "pgqpp_target");
+            if (ttx->exec_params("select pgq_ext.is_batch_done($1, $2)", name_, info.batch_id)[0][0]
+                    .as<bool>()) {
+                ttx->abort();
+                result.skipped = true;
+                tx.exec_params("select pgq.finish_batch($1)", info.batch_id);
+                pgqpp::commit(tx);
+                return result;
+            }
+        }
+        pqxx::transaction_base* handler_tx = nullptr;
+        if (mode_ == delivery::local_exactly_once) handler_tx = &tx;
+        if (mode_ == delivery::remote_exactly_once) handler_tx = &*ttx;
+        batch_context ctx{info, handler_tx};
         std::map<std::int64_t, std::vector<std::int64_t>> retries;  // delay -> event ids
 
         // Stream the batch: a server-side cursor over pgq.batch_event_sql (PgQ's own query,
@@ -176,6 +199,10 @@ batch_result consumer::process_one(pqxx::connection_base& conn) {
         tx.exec("close pgqpp_events");
         if (started && on_end_) on_end_(ctx);
         flush_retries(tx, info.batch_id, retries, conn);
+        if (ttx) {
+            ttx->exec_params("select pgq_ext.set_batch_done($1, $2)", name_, info.batch_id);
+            pgqpp::commit(*ttx);
+        }
         tx.exec_params("select pgq.finish_batch($1)", info.batch_id);
         pgqpp::commit(tx);
         return result;

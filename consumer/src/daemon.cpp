@@ -80,6 +80,11 @@ consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader&
 consumer_daemon::~consumer_daemon() = default;
 
 bool consumer_daemon::start() {
+    if (consumer_.mode() == delivery::remote_exactly_once) {
+        log_.critical("remote delivery is not supported by consumer_daemon yet (use "
+                      "consumer::process_one(conn, target) directly)");
+        return false;
+    }
     daemon_.on_stop([this](int) { stop(); });
     daemon_.on_reload([this] { reload(); });
     try {

@@ -156,6 +156,55 @@ TEST_P(ConsumerTest, MinCountHoldsBackASmallBatch) {
     EXPECT_EQ(r.events, 23);
 }
 
+TEST_P(ConsumerTest, RemoteExactlyOnceWritesTheTargetOnceAndSkipsADoneBatch) {
+    // The target: another database with pgq_ext (ours provides it as plain SQL).
+    test_database target_db{template_kind::ours, "consumer_remote_target"};
+    pqxx::connection target{target_db.conninfo()};
+    execute(target, "create table sink (ev_id bigint, ev_data text)");
+    int calls = 0;
+    int fail_at = 50;
+    pc::consumer c{"q", "c1", pc::delivery::remote_exactly_once,
+                   [&](const pc::event& ev, pc::batch_context& b) {
+                       if (++calls == fail_at) throw std::runtime_error{"handler failed"};
+                       b.tx().exec_params("insert into sink values ($1, $2)", ev.id, ev.data);
+                       return pc::outcome::done();
+                   }};
+    c.register_consumer(*conn_);
+    EXPECT_THROW(c.process_one(*conn_), std::logic_error);  // no target
+    produce(200);
+    EXPECT_THROW(c.process_one(*conn_, &target), std::runtime_error);
+    auto target_rows = [&] {
+        pqxx::nontransaction tx{target};
+        return tx.exec("select count(*), count(distinct ev_id) from sink")[0];
+    };
+    EXPECT_EQ(target_rows()[0].as<long>(), 0);
+    fail_at = -1;
+    auto r = c.process_one(*conn_, &target);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_FALSE(r.skipped);
+    EXPECT_EQ(r.events, 200);
+    EXPECT_EQ(target_rows()[0].as<long>(), 200);
+    EXPECT_EQ(target_rows()[1].as<long>(), 200);
+
+    // The target committed but finish_batch did not: the batch comes again and is skipped.
+    produce(100);
+    std::int64_t open_batch = 0;
+    {
+        pqxx::work tx{*conn_};
+        open_batch = tx.exec("select pgq.next_batch('q', 'c1')")[0][0].as<std::int64_t>();
+        tx.commit();
+    }
+    execute(target, "select pgq_ext.set_batch_done('c1', " + std::to_string(open_batch) + ")");
+    calls = 0;
+    r = c.process_one(*conn_, &target);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_TRUE(r.skipped);
+    EXPECT_EQ(r.info.batch_id, open_batch);
+    EXPECT_EQ(calls, 0);
+    EXPECT_EQ(target_rows()[0].as<long>(), 200);
+    EXPECT_FALSE(c.process_one(*conn_, &target).got_batch);
+}
+
 INSTANTIATE_TEST_SUITE_P(Templates, ConsumerTest,
                          ::testing::Values(template_kind::ours, template_kind::pgq),
                          [](const auto& p) { return std::string{to_string(p.param)}; });

@@ -47,9 +47,16 @@ enum class delivery {
     /// The handler's effects are outside any database; the batch is finished after the
     /// handler returned for every event. After a crash the batch is delivered again.
     at_least_once,
+    /// The handler writes through batch_context::tx(), a transaction on a target database
+    /// with pgq_ext; pgq_ext.set_batch_done commits with those writes, before finish_batch
+    /// on the queue database. A batch that pgq_ext.is_batch_done reports done (the target
+    /// committed, then the consumer died before finish_batch) is finished without calling
+    /// the handler. Caveat: retries of such a batch are lost (they were in the queue's
+    /// transaction that did not commit).
+    remote_exactly_once,
 };
 
-/// Parses "local" / "at_least_once" (throws std::invalid_argument otherwise).
+/// Parses "local" / "at_least_once" / "remote" (throws std::invalid_argument otherwise).
 delivery parse_delivery(const std::string& text);
 
 /// The open batch.
@@ -65,8 +72,9 @@ class batch_context {
 public:
     batch_context(const batch_info& info, pqxx::transaction_base* tx) : info_{info}, tx_{tx} {}
     const batch_info& info() const { return info_; }
-    /// The batch's transaction on the queue database (local_exactly_once only; throws
-    /// std::logic_error in at_least_once, where the handler must not rely on it).
+    /// Where the handler writes: the batch's transaction on the queue database
+    /// (local_exactly_once) or the target database's transaction (remote_exactly_once).
+    /// Throws std::logic_error in at_least_once, where the handler must not rely on it.
     pqxx::transaction_base& tx() const;
 
 private:
@@ -92,6 +100,7 @@ struct batch_result {
     batch_info info;
     std::int64_t events = 0;
     std::int64_t retried = 0;
+    bool skipped = false;  ///< remote: pgq_ext said the batch was applied already
 };
 
 /**
@@ -133,6 +142,12 @@ public:
      * next call gets the same batch again.
      */
     batch_result process_one(pqxx::connection_base& conn);
+
+    /// The same with a target database for remote_exactly_once (@p target must have schema
+    /// pgq_ext): next_batch on @p conn; pgq_ext.is_batch_done on @p target (done: skip to
+    /// finish_batch); the handler with batch.tx() on @p target; retries into @p conn's
+    /// transaction; pgq_ext.set_batch_done; commit @p target; finish_batch; commit @p conn.
+    batch_result process_one(pqxx::connection_base& conn, pqxx::connection_base* target);
 
     /// Whether the connection's pgq has pgq.event_retry_bulk (looked up once per connection).
     bool has_bulk_retry(pqxx::connection_base& conn);
