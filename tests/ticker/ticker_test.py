@@ -247,8 +247,9 @@ try:
         th = threading.Thread(target=load, args=(db,), daemon=True)
         th.start()
         loaders.append(th)
-    start_tables = {db: cur_table(db) for db in ("db_ours", "db_pgq")}
-    # db_ours: a session holds a lock on every event table for 13 s (truncation must wait).
+    # db_ours: a session holds a lock on every event table; our rotation never waits on a
+    # lock (it skips the round), so it must not rotate while the lock is held, and must
+    # rotate in a later round once the lock goes. db_pgq: no lock (PgQ's step1 would wait).
     locker = connect("db_ours")
     locker.autocommit = False
     lcur = locker.cursor()
@@ -256,11 +257,17 @@ try:
     pfx = lcur.fetchone()[0]
     for i in range(3):
         lcur.execute("lock table %s_%d in access share mode" % (pfx, i))
-    time.sleep(13)
+    start_tables = {db: cur_table(db) for db in ("db_ours", "db_pgq")}
+    wait_for("rotation in db_pgq", lambda: cur_table("db_pgq") != start_tables["db_pgq"], timeout=20)
+    # make sure db_ours' rotation is overdue (switch older than rotation_period + 2 maint rounds)
+    wait_for("db_ours overdue", lambda: q("db_ours", "select now() - queue_switch_time > '12 s' "
+             "from pgq.queue where queue_name = 'q'")[0][0], timeout=20)
+    if cur_table("db_ours") != start_tables["db_ours"]:
+        fail("db_ours rotated while a session held a lock on its tables")
     locker.rollback()
     locker.close()
-    for db in ("db_ours", "db_pgq"):
-        wait_for("rotation in " + db, lambda: cur_table(db) != start_tables[db], timeout=15)
+    wait_for("rotation in db_ours once the lock went",
+             lambda: cur_table("db_ours") != start_tables["db_ours"], timeout=10)
     stop_load.set()
     for th in loaders:
         th.join()
