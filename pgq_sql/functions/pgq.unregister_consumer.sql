@@ -55,16 +55,23 @@ begin
      where sub_queue = s.sub_queue and sub_id = s.sub_id;
     get diagnostics removed = row_count;
 
-    -- the consumer row too, unless another subscription uses it; one being
-    -- registered right now (not visible to this snapshot) makes the foreign
-    -- key refuse: then the row stays, which is right
-    begin
-        delete from pgq.consumer c
-         where c.co_id = s.sub_consumer
-           and not exists (select 1 from pgq.subscription x where x.sub_consumer = c.co_id);
-    exception when foreign_key_violation then
-        null;
-    end;
+    -- The consumer row too, unless another subscription uses it.  A
+    -- registration in flight holds KEY SHARE on it (register_consumer_at):
+    -- then leave the row rather than wait (two sessions each unregistering
+    -- while the other registers would deadlock); a name row without a
+    -- subscription is harmless.  The foreign key catches what the snapshot
+    -- cannot see.
+    perform 1 from pgq.consumer c
+     where c.co_id = s.sub_consumer
+       and not exists (select 1 from pgq.subscription x where x.sub_consumer = c.co_id)
+       for update skip locked;
+    if found then
+        begin
+            delete from pgq.consumer where co_id = s.sub_consumer;
+        exception when foreign_key_violation then
+            null;
+        end;
+    end if;
     return removed;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
