@@ -156,6 +156,13 @@ public:
         {
             std::lock_guard<std::mutex> lk{mu_};
             stop_ = true;
+            // A statement may wait on a lock (a vacuum, PgQ's truncate): cancel it.
+            for (auto* c : active_) {
+                try {
+                    c->cancel_query();
+                } catch (const std::exception&) {
+                }
+            }
         }
         cv_.notify_all();
         ticker_.join();
@@ -185,6 +192,25 @@ private:
         return !stop_;
     }
     bool sleep_for(rt::duration d) { return sleep_until(clock_type::now() + d); }
+    /// Registers a connection for cancel_query() on stop, for as long as it lives.
+    class active_guard {
+    public:
+        active_guard(database& d, pqxx::connection& c) : d_{d}, c_{&c} {
+            std::lock_guard<std::mutex> lk{d_.mu_};
+            d_.active_.push_back(c_);
+        }
+        ~active_guard() {
+            std::lock_guard<std::mutex> lk{d_.mu_};
+            d_.active_.erase(std::find(d_.active_.begin(), d_.active_.end(), c_));
+        }
+        active_guard(const active_guard&) = delete;
+        active_guard& operator=(const active_guard&) = delete;
+
+    private:
+        database& d_;
+        pqxx::connection* c_;
+    };
+
     bool stopping() {
         std::lock_guard<std::mutex> lk{mu_};
         return stop_;
@@ -212,6 +238,7 @@ private:
     }
 
     void on_error(const std::exception& e, rt::backoff& b, const char* what) {
+        if (stopping()) return;  // e.g. the statement cancelled by ~database()
         c_.errors.labels({name_}).inc();
         c_.period_errors++;
         const auto d = b.next_delay();
@@ -228,15 +255,21 @@ private:
         while (!stopping()) {
             try {
                 auto s = current();
-                auto conn = conn_.connect();
-                const auto opened = clock_type::now();
-                if (auto why = check_pgq(*conn); !why.empty()) {
+                std::string why;
+                {
+                    auto probe = conn_.connect();
+                    active_guard guard{*this, *probe};
+                    why = check_pgq(*probe);
+                }
+                if (!why.empty()) {
                     note_skip(why);
-                    conn.reset();
-                    sleep_for(s.check_period);
+                    sleep_for(s.check_period);  // disconnected meanwhile, as pgqd
                     continue;
                 }
                 note_skip("");
+                auto conn = conn_.connect();
+                active_guard guard{*this, *conn};
+                const auto opened = clock_type::now();
                 if (s.leader_lock) {
                     bool logged = false;
                     for (;;) {
@@ -258,6 +291,7 @@ private:
                 cv_.notify_all();
                 auto interval = s.min_interval;
                 auto last_activity = clock_type::now();
+                std::string last_seq;
                 bool succeeded = false;
                 while (!stopping()) {
                     s = current();
@@ -273,8 +307,19 @@ private:
                         b.reset();
                         succeeded = true;
                     }
+                    bool active = false;
                     if (n > 0) {
                         ticks.inc(static_cast<double>(n));
+                        // A tick with new events is activity; PgQ's idle ticks (an idle
+                        // queue ticks at doubling intervals) are not.
+                        const auto seq = tx.exec1(
+                            "select coalesce(sum(t.tick_event_seq), 0)::text from pgq.queue q, "
+                            "lateral (select tick_event_seq from pgq.tick where tick_queue = "
+                            "q.queue_id order by tick_id desc limit 1) t")[0].c_str();
+                        active = seq != last_seq;
+                        last_seq = seq;
+                    }
+                    if (active) {
                         interval = s.min_interval;
                         last_activity = clock_type::now();
                     } else if (clock_type::now() - last_activity < s.hot_period) {
@@ -313,6 +358,7 @@ private:
                 const auto now = clock_type::now();
                 if (now >= next_maint || now >= next_retry) {
                     auto conn = conn_.connect();
+                    active_guard guard{*this, *conn};
                     if (now >= next_maint) {
                         run_maint(*conn);
                         next_maint = clock_type::now() + s.maint_period;
@@ -384,6 +430,7 @@ private:
     std::mutex mu_;
     std::condition_variable cv_;
     bool stop_ = false;
+    std::vector<pqxx::connection*> active_;
     settings settings_;
     counters& c_;
     std::atomic<bool> leader_{false};

@@ -138,7 +138,19 @@ try:
                        text=True, timeout=10)
     if r.returncode == 0 or "nosuchkey" not in r.stderr + r.stdout:
         fail("bad connstr: rc %d, %r" % (r.returncode, r.stderr + r.stdout))
-    print("ok: bad configuration")
+    # every pgqd key, as pgqd's sample writes them (float seconds), loads
+    pgqd_ini = os.path.join(work, "pgqd.ini")
+    with open(pgqd_ini, "w") as f:
+        f.write("[pgqd]\nlogfile = %s/pgqd.log\npidfile = %s/pgqd.pid\nbase_connstr = %s\n"
+                "initial_database = postgres\ndatabase_list = a, b c\nsyslog = 0\n"
+                "syslog_ident = pgqd\nsyslog_facility = local0\ncheck_period = 60\n"
+                "maint_period = 120\nretry_period = 30\nticker_period = 0.5\n"
+                "stats_period = 30\nconnection_lifetime = 3600\n" % (work, work, base))
+    r = subprocess.run([binary, "--check-config", pgqd_ini], capture_output=True, text=True,
+                       timeout=10)
+    if r.returncode != 0:
+        fail("pgqd's keys: rc %d, %r" % (r.returncode, r.stderr))
+    print("ok: bad configuration; pgqd's keys load")
 
     # ---- several databases, autodetected -------------------------------------------------
     make_db("db_ours", "ours")
