@@ -29,6 +29,9 @@ void add_consumer_options(rt::options_table& t) {
     t.add(rt::opt::duration("min_interval", "0",
                             "With min_count: take the batch anyway after this long (0: never)."));
     t.add(rt::opt::integer("fetch_size", "1000", "Events per FETCH from the batch's cursor."));
+    t.add(rt::opt::string("target_db", "",
+                          "remote delivery: connection string of the database (with schema "
+                          "pgq_ext) that the handler writes to."));
 }
 
 batch_options batch_options_from(const rt::config& cfg) {
@@ -81,9 +84,14 @@ consumer_daemon::~consumer_daemon() = default;
 
 bool consumer_daemon::start() {
     if (consumer_.mode() == delivery::remote_exactly_once) {
-        log_.critical("remote delivery is not supported by consumer_daemon yet (use "
-                      "consumer::process_one(conn, target) directly)");
-        return false;
+        try {
+            if (cfg_.get_string("target_db").empty())
+                throw std::invalid_argument{"remote delivery needs target_db"};
+            target_db_.emplace(cfg_.get_string("target_db"));
+        } catch (const std::exception& e) {
+            log_.critical("{}", e.what());
+            return false;
+        }
     }
     daemon_.on_stop([this](int) { stop(); });
     daemon_.on_reload([this] { reload(); });
@@ -96,8 +104,9 @@ bool consumer_daemon::start() {
         return false;
     }
     log_.info("consuming ({} delivery)",
-              consumer_.mode() == delivery::local_exactly_once ? "local exactly-once"
-                                                               : "at-least-once");
+              consumer_.mode() == delivery::local_exactly_once    ? "local exactly-once"
+              : consumer_.mode() == delivery::remote_exactly_once ? "remote exactly-once"
+                                                                  : "at-least-once");
     stats_.start();
     ticks_.start();
     connect();
@@ -116,6 +125,15 @@ void consumer_daemon::connect() {
                                                "' does not exist"};
             }
             consumer_.register_consumer(*conn_);
+            if (target_db_) {
+                target_.reset();
+                target_ = target_db_->connect();
+                pqxx::nontransaction tx{*target_};
+                if (tx.exec("select to_regprocedure('pgq_ext.set_batch_done(text,bigint)')")[0][0]
+                        .is_null())
+                    throw pgqpp::feature_not_available{
+                        "target_db has no pgq_ext (install pgq_ext there for remote delivery)"};
+            }
             if (!consumer_.has_bulk_retry(*conn_))
                 log_.info("pgq.event_retry_bulk not installed (the real PgQ?): retries go "
                           "back one pgq.event_retry per event");
@@ -136,7 +154,7 @@ void consumer_daemon::work() {
     if (stopping_) return;
     batch_result r;
     try {
-        r = consumer_.process_one(*conn_);
+        r = consumer_.process_one(*conn_, target_.get());
     } catch (...) {
         return batch_failed(std::current_exception());
     }
@@ -165,7 +183,7 @@ void consumer_daemon::wait_for_tick() {
 void consumer_daemon::batch_failed(std::exception_ptr e) {
     errors_total_.inc();
     if (stopping_) return;
-    const bool broken = !conn_ || !conn_->is_open() ||
+    const bool broken = !conn_ || !conn_->is_open() || (target_db_ && (!target_ || !target_->is_open())) ||
                         pgqpp::code_of(e) == pgqpp::errc::connection_lost ||
                         pgqpp::code_of(e) == pgqpp::errc::commit_outcome_unknown;
     const auto code = pgqpp::code_of(e);

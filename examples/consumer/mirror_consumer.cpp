@@ -1,6 +1,7 @@
 // mirror_consumer: a complete consumer daemon on pgqpp::consumer (docs/consumer.md).
 // In local delivery it copies each event into a table of the queue's database, in the
-// batch's transaction (exactly once); in at_least_once it appends each event to a file,
+// batch's transaction (exactly once); in remote delivery into a table of --target-db, in a
+// transaction that also marks the batch done there (pgq_ext); in at_least_once it appends each event to a file,
 // flushed before the batch is finished (a crash may repeat a batch, never lose one).
 // An event whose type is "retry" is retried once after --retry-delay.
 //
@@ -16,6 +17,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 
 namespace rt = pgqpp::runtime;
 namespace pc = pgqpp::consumer;
@@ -26,9 +28,12 @@ namespace {
 rt::options_table options() {
     rt::options_table t{"mirror_consumer", "Copies the events of a queue into a table or a file."};
     pc::add_consumer_options(t);  // db, queue, consumer, delivery, poll_period, min_*, fetch_size
-    t.add(rt::opt::string("target", "", "local: table (ev_id bigint, ev_data text) to fill."));
+    t.add(rt::opt::string("target", "",
+                          "local, remote: table (ev_id bigint, ev_data text) to fill."));
     t.add(rt::opt::string("output", "", "at_least_once: file to append 'id data' lines to."));
     t.add(rt::opt::duration("retry_delay", "1s", "Delay of events of type 'retry'."));
+    t.add(rt::opt::duration("event_delay", "0",
+                            "Pretend each event takes this long (demos and crash tests)."));
     t.add(rt::standard_options());
     return t;
 }
@@ -43,6 +48,7 @@ int main(int argc, char** argv) {
     if (!cfg) return loader.exit_code();
     rt::setup_logging(rt::logging_settings::from(*cfg));
 
+    const auto event_delay = cfg->get_duration("event_delay");
     const auto retry_delay =
         std::chrono::duration_cast<std::chrono::seconds>(cfg->get_duration("retry_delay"));
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out{nullptr, &std::fclose};
@@ -50,9 +56,9 @@ int main(int argc, char** argv) {
     pc::delivery mode;
     try {
         mode = pc::parse_delivery(cfg->get_string("delivery"));
-        if (mode == pc::delivery::local_exactly_once) {
+        if (mode != pc::delivery::at_least_once) {  // local, or remote into --target-db
             if (cfg->get_string("target").empty())
-                throw std::invalid_argument{"local delivery needs --target TABLE"};
+                throw std::invalid_argument{"exactly-once delivery needs --target TABLE"};
             std::string table;  // a quoted identifier
             for (char ch : cfg->get_string("target")) table += ch == '"' ? "\"\"" : std::string(1, ch);
             insert = "insert into \"" + table + "\" (ev_id, ev_data) values ($1, $2)";
@@ -72,6 +78,7 @@ int main(int argc, char** argv) {
         cfg->get_string("queue"), cfg->get_string("consumer"), mode,
         [&](const pc::event& ev, pc::batch_context& batch) {
             if (ev.type == "retry" && !ev.retry) return pc::outcome::retry_after(retry_delay);
+            if (event_delay.count() > 0) std::this_thread::sleep_for(event_delay);
             if (out)
                 std::fprintf(out.get(), "%lld %s\n", static_cast<long long>(ev.id),
                              ev.data.c_str());

@@ -6,7 +6,8 @@
 #      bounded memory (peak RSS, VmHWM, under $MIRROR_MAX_RSS_KB, default 100 MiB);
 #   3. local exactly-once under kill -9: the daemon is killed at random moments mid-stream
 #      and restarted; at the end the target table holds every event exactly once;
-#   4. SIGTERM mid-stream: exit 0 after the current batch; a restart finishes the rest.
+#   4. SIGTERM mid-stream: exit 0 after the current batch; a restart finishes the rest;
+#   5. remote exactly-once into a second database (pgq_ext) under kill -9, as in 3.
 set -euo pipefail
 binary=${1:?usage: mirror_consumer_test.sh BINARY ours|pgq}
 kind=${2:?}
@@ -17,6 +18,7 @@ pgqpp_load_env
 big=${MIRROR_BIG_EVENTS:-200000}
 max_rss_kb=${MIRROR_MAX_RSS_KB:-102400}
 db=$(pgqpp_db_name "example_mirror_consumer_$kind" "$$")
+target_db=$(pgqpp_db_name "example_mirror_target_$kind" "$$")
 work=$(mktemp -d)
 daemon_pid=
 cleanup() {
@@ -24,6 +26,7 @@ cleanup() {
         kill -KILL "$daemon_pid" 2>/dev/null || true
     fi
     pgqpp_drop_db "$db" || true
+    pgqpp_drop_db "$target_db" || true
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -37,7 +40,7 @@ sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" -c "$1"; }
 
 pgqpp_new_db "$db" "tmpl_$kind"
 conn="host='$PGHOST' port='$PGPORT' user='$PGUSER' dbname='$db'"
-for q in big local term; do
+for q in big local term remote; do
     sql "select pgq.create_queue('$q')" >/dev/null
     sql "select pgq.set_queue_config('$q', 'ticker_max_lag', '0')" >/dev/null
     sql "select pgq.set_queue_config('$q', 'ticker_idle_period', '0')" >/dev/null
@@ -114,7 +117,7 @@ n_local=20000
 sql "select pgq.register_consumer('local', 'c')" >/dev/null
 TICK_EACH=1 produce local "$n_local" 1000
 for round in $(seq 8); do
-    start --queue local --consumer c --target sink --fetch-size 100
+    start --queue local --consumer c --target sink --fetch-size 100 --event-delay 200us
     sleep "0.$((RANDOM % 6 + 2))"
     kill -KILL "$daemon_pid"
     wait "$daemon_pid" 2>/dev/null || true
@@ -122,6 +125,7 @@ for round in $(seq 8); do
 done
 before=$(sql "select count(*) from sink")
 echo "rows after the kills: $before of $n_local"
+[[ $before -lt $n_local ]] || fail "the kills came after the end: make the workload bigger"
 start --queue local --consumer c --target sink
 wait_done local c 60
 stop
@@ -134,9 +138,12 @@ echo "ok: local exactly-once, 8 kills: $total rows, each once"
 n_term=30000
 sql "select pgq.register_consumer('term', 'c')" >/dev/null
 TICK_EACH=1 produce term "$n_term" 1000
-start --queue term --consumer c --delivery at_least_once --output "$work/term.out" --fetch-size 100
-sleep 0.3
+start --queue term --consumer c --delivery at_least_once --output "$work/term.out" --fetch-size 100 --event-delay 100us
+sleep 0.5
 stop
+stopped_at=$(wc -l <"$work/term.out")
+[[ $stopped_at -lt $n_term ]] || fail "SIGTERM came after the end: make the workload bigger"
+echo "stopped at $stopped_at of $n_term events"
 start --queue term --consumer c --delivery at_least_once --output "$work/term.out"
 wait_done term c 60
 stop
@@ -144,4 +151,31 @@ stop
 # at-least-once: a batch stopped by SIGTERM is finished before exit, so no duplicates either.
 [[ $(wc -l <"$work/term.out") -eq $n_term ]] || fail "SIGTERM: a batch was delivered twice"
 echo "ok: SIGTERM mid-stream, restart delivered the rest"
+
+# ---- 5. remote exactly-once under kill -9 -----------------------------------------------
+pgqpp_new_db "$target_db" tmpl_ours   # our pgq_ext, whatever the queue's pgq
+tconn="host='$PGHOST' port='$PGPORT' user='$PGUSER' dbname='$target_db'"
+psql -X -q -d "$target_db" -c "create table sink (ev_id bigint, ev_data text)" >/dev/null
+rc=0; timeout 20 "$binary" --db "$conn" --queue remote --consumer c --target sink --delivery remote >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] && grep -q target_db "$work/bad.log" || { cat "$work/bad.log"; fail "remote without target_db: exit $rc"; }
+n_remote=20000
+sql "select pgq.register_consumer('remote', 'c')" >/dev/null
+TICK_EACH=1 produce remote "$n_remote" 1000
+for round in $(seq 8); do
+    start --queue remote --consumer c --target sink --delivery remote --target-db "$tconn" --fetch-size 100 --event-delay 200us
+    sleep "0.$((RANDOM % 6 + 2))"
+    kill -KILL "$daemon_pid"
+    wait "$daemon_pid" 2>/dev/null || true
+    daemon_pid=
+done
+before=$(psql -X -q -At -d "$target_db" -c "select count(*) from sink")
+echo "target rows after the kills: $before of $n_remote"
+[[ $before -lt $n_remote ]] || fail "the kills came after the end: make the workload bigger"
+start --queue remote --consumer c --target sink --delivery remote --target-db "$tconn"
+wait_done remote c 60
+stop
+read -r total distinct <<<"$(psql -X -q -At -d "$target_db" -c "select count(*), count(distinct ev_id) from sink" | tr '|' ' ')"
+[[ $total -eq $n_remote && $distinct -eq $n_remote ]] ||
+    fail "remote exactly-once: $total rows, $distinct distinct, expected $n_remote"
+echo "ok: remote exactly-once, 8 kills: $total rows, each once"
 echo "1 passed, 0 failed"

@@ -16,11 +16,12 @@
 #include <pqxx/connection>
 
 #include <memory>
+#include <optional>
 
 namespace pgqpp::consumer {
 
 /// Adds the consumer's options to @p table: db, queue, consumer, delivery, poll_period,
-/// min_lag, min_count, min_interval, fetch_size (and nothing of the standard ones).
+/// min_lag, min_count, min_interval, fetch_size, target_db (and none of the standard ones).
 void add_consumer_options(runtime::options_table& table);
 
 /// Reads batch_options from a config made with add_consumer_options.
@@ -58,6 +59,8 @@ private:
     runtime::metric_registry metrics_;
     std::unique_ptr<runtime::metrics_server> http_;
     std::unique_ptr<pqxx::connection> conn_;
+    std::optional<pgqpp::connection_config> target_db_;  ///< remote delivery
+    std::unique_ptr<pqxx::connection> target_;
     bool stopping_ = false;
     bool connected_once_ = false;
     int exit_code_ = 0;
