@@ -7,6 +7,7 @@
 #   3. local exactly-once under kill -9: the daemon is killed at random moments mid-stream
 #      and restarted; at the end the target table holds every event exactly once;
 #   4. SIGTERM mid-stream: exit 0 after the current batch; a restart finishes the rest;
+#      the stats line, /metrics and SIGHUP are checked on the big batch's daemon;
 #   5. remote exactly-once into a second database (pgq_ext) under kill -9, as in 3.
 set -euo pipefail
 binary=${1:?usage: mirror_consumer_test.sh BINARY ours|pgq}
@@ -101,10 +102,23 @@ sql "select pgq.register_consumer('big', 'c')" >/dev/null
 t0=$(date +%s.%N)
 produce big "$big" 50000
 t1=$(date +%s.%N)
-start --queue big --consumer c --delivery at_least_once --output "$work/big.out" --fetch-size 1000
+port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+start --queue big --consumer c --delivery at_least_once --output "$work/big.out" --fetch-size 1000 --metrics-port "$port"
 wait_done big c 120
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status")
 t2=$(date +%s.%N)
+metrics=$(/usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/metrics', timeout=10).read().decode())")
+for m in pgqpp_consumer_events_total pgqpp_consumer_batches_total pgqpp_consumer_retries_total \
+         pgqpp_consumer_errors_total pgqpp_consumer_lag_seconds; do
+    grep -q "^$m " <<<"$metrics" || fail "/metrics has no $m"
+done
+[[ $(awk '$1 == "pgqpp_consumer_events_total" {print $2}' <<<"$metrics") == "$big" ]] ||
+    fail "/metrics: events_total is not $big: $(grep events_total <<<"$metrics")"
+kill -HUP "$daemon_pid"
+for _ in $(seq 100); do grep -q "configuration reloaded" "$work/out.log" && break; sleep 0.1; done
+grep -q "configuration reloaded" "$work/out.log" || fail "no reload after SIGHUP"
+for _ in $(seq 30); do grep -q "{events: " "$work/out.log" && break; sleep 0.1; done
+grep -q "{events: " "$work/out.log" || fail "no stats line"
 stop
 lines=$(wc -l <"$work/big.out")
 [[ $lines -eq $big ]] || fail "big batch: $lines lines, expected $big"
