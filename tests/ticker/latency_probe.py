@@ -2,7 +2,9 @@
 """Commit -> tick latency of pgqpp-ticker at a steady event rate, ours and the real PgQ
 (docs/ticker.md). Not a ctest: a measurement, run by hand on a private cluster.
 
-  latency_probe.py TICKER_BINARY PGQ_INSTALL_SQL [RATE [SECONDS [TICKER_ARGS...]]]
+  latency_probe.py TICKER_BINARY PGQ_INSTALL_SQL [RATE [SECONDS ["key = value"...]]]
+
+TICKER_BINARY is pgqpp-ticker or pgqd: both get the same [pgqd] file.
 
 For every event: the time of the first tick whose snapshot contains the event's
 transaction, minus the event's ev_time (one insert per autocommit transaction, so ev_time
@@ -42,8 +44,14 @@ try:
         c = cur(db)
         c.execute("select pgq.create_queue('q')")
         c.execute("select pgq.set_queue_config('q', 'ticker_max_lag', '0')")
-    t = subprocess.Popen([binary, "--base-connstr", base, "--database-list", "lat_ours lat_pgq",
-                          "--syslog=0", "-q"] + extra)
+    # one pgqd-style file for both pgqd and pgqpp-ticker (extra args: more "key = value")
+    ini = os.path.join(os.path.dirname(cl), "ticker.ini")
+    with open(ini, "w") as f:
+        f.write("[pgqd]\nbase_connstr = %s\ndatabase_list = lat_ours, lat_pgq\nsyslog = 0\n"
+                "logfile = %s\n" % (base, os.path.join(os.path.dirname(cl), "ticker.log")))
+        for kv in extra:
+            f.write(kv + "\n")
+    t = subprocess.Popen([binary, ini])
     time.sleep(1)
     for db in ("lat_ours", "lat_pgq"):
         c = cur(db)
@@ -64,7 +72,11 @@ try:
                "from %s) as steady from %s e" % (qid, tbl, tbl))
         c.execute("select steady, percentile_cont(array[0.5, 0.99]) within group (order by lat), "
                   "max(lat), count(*) from (%s) s group by steady order by steady desc" % lat)
-        for steady, (p50, p99), mx, cnt in c.fetchall():
+        for steady, pp, mx, cnt in c.fetchall():
+            if pp is None or pp[0] is None:
+                print("%s %s: %d events, none ticked" % (db, "steady" if steady else "first 1.2 s", cnt))
+                continue
+            p50, p99 = pp
             print("%s %s: %.0f events/s, %d events: p50 %.2f ms, p99 %.2f ms, max %.1f ms"
                   % (db, "steady" if steady else "first 1.2 s", real_rate, cnt, p50, p99, mx))
         c.execute("select count(*) from pgq.tick where tick_queue = %s", [qid])
