@@ -294,7 +294,8 @@ try:
     def write_cfg2(dbs):
         with open(cfg2, "w") as f:
             f.write("[pgqd]\nbase_connstr = %s\ndatabase_list = %s\nticker_period = 0.2\n"
-                    "syslog = 0\nmetrics_port = %d\nretry_period = 0.5\n" % (base, dbs, port2))
+                    "syslog = 0\nmetrics_port = %d\nretry_period = 0.5\n"
+                    "connection_lifetime = 1\n" % (base, dbs, port2))
     write_cfg2("db_ours")
     t2 = start_ticker("t2", [cfg2])
     wait_for("t2 standing by", lambda: metric(port2, "pgqpp_ticker_database_standby", "db_ours") == 1)
@@ -310,6 +311,23 @@ try:
     wait_for("t2 took over db_pgq", lambda: last_tick("db_pgq") > before)
     wait_for("t2 up", lambda: metric(port2, "pgqpp_ticker_database_up", "db_ours") == 1)
     print("ok: the standby took over")
+
+    # connection_lifetime = 1: t2's ticker connection to db_ours is replaced
+    def ticker_pids():
+        return set(r[0] for r in q("db_ours", "select pid from pg_stat_activity where "
+                                             "application_name = 'pgqpp-ticker' and datname = 'db_ours'"))
+    first = ticker_pids()
+    wait_for("a new ticker connection after connection_lifetime",
+             lambda: ticker_pids() and not (ticker_pids() & first), timeout=10)
+    # a reload with a broken file keeps the old configuration
+    with open(cfg2, "a") as f:
+        f.write("no_such_key = 1\n")
+    t2.send_signal(signal.SIGHUP)
+    wait_for("reload failure logged", lambda: "reload failed" in log_of(t2))
+    if t2.poll() is not None:
+        fail("t2 died on a bad reload")
+    write_cfg2("db_ours, db_pgq")
+    print("ok: connection_lifetime; a bad reload keeps the old configuration")
 
     # ---- two tickers without the leader lock on our SQL: ticks serialised, events once ----
     make_db("db_dup", "ours")
