@@ -49,12 +49,19 @@ void consumer::register_consumer(pqxx::connection_base& conn) {
 bool consumer::has_bulk_retry(pqxx::connection_base& conn) {
     if (bulk_checked_for_ != &conn) {
         pqxx::nontransaction tx{conn, "pgqpp_detect"};
-        bulk_ = !tx.exec("select to_regprocedure('pgq.event_retry_bulk(bigint,bigint[],"
-                         "timestamptz)')")[0][0]
-                     .is_null();
+        const auto r = tx.exec(
+            "select to_regprocedure('pgq.event_retry_bulk(bigint,bigint[],timestamptz)'), "
+            "to_regprocedure('pgq.dead_letter_add(bigint,bigint[],text)')");
+        bulk_ = !r[0][0].is_null();
+        dead_letters_ = !r[0][1].is_null();
         bulk_checked_for_ = &conn;
     }
     return bulk_;
+}
+
+bool consumer::has_dead_letters(pqxx::connection_base& conn) {
+    has_bulk_retry(conn);
+    return dead_letters_;
 }
 
 namespace {
@@ -151,6 +158,7 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (mode_ == delivery::remote_exactly_once) handler_tx = &*ttx;
         batch_context ctx{info, handler_tx};
         std::map<std::int64_t, std::vector<std::int64_t>> retries;  // delay -> event ids
+        std::map<std::string, std::vector<std::int64_t>> dead;      // reason -> event ids
 
         // Stream the batch: a server-side cursor over pgq.batch_event_sql (PgQ's own query,
         // ordered by ev_id), FETCH fetch_size rows at a time. Memory: one chunk + retry ids.
@@ -187,9 +195,16 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
                 ev.extra2 = opt_text(row[c_e2]);
                 ev.extra3 = opt_text(row[c_e3]);
                 ev.extra4 = opt_text(row[c_e4]);
-                const outcome o = handler_(ev, ctx);
+                outcome o = handler_(ev, ctx);
                 ++result.events;
-                if (o.what == outcome::kind::retry) {
+                if (o.what == outcome::kind::retry && options_.max_retries &&
+                    ev.retry.value_or(0) >= *options_.max_retries)
+                    o = outcome::dead_letter("too many retries (" +
+                                             std::to_string(ev.retry.value_or(0)) + ")");
+                if (o.what == outcome::kind::dead_letter) {
+                    dead[o.reason].push_back(ev.id);
+                    ++result.dead;
+                } else if (o.what == outcome::kind::retry) {
                     retries[o.delay.count()].push_back(ev.id);
                     ++result.retried;
                 }
@@ -199,6 +214,13 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         tx.exec("close pgqpp_events");
         if (started && on_end_) on_end_(ctx);
         flush_retries(tx, info.batch_id, retries, conn);
+        if (!dead.empty() && !dead_letters_)
+            throw pgqpp::feature_not_available{
+                "dead letters need pgq.dead_letter_add, which pgqpp's SQL has and the real PgQ "
+                "does not: install pgqpp's pgq, or retry instead of dead-lettering"};
+        for (const auto& [reason, ids] : dead)
+            tx.exec_params("select pgq.dead_letter_add($1, $2::bigint[], $3)", info.batch_id,
+                           id_array(ids), reason);
         if (ttx) {
             ttx->exec_params("select pgq_ext.set_batch_done($1, $2)", name_, info.batch_id);
             pgqpp::commit(*ttx);

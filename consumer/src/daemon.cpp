@@ -29,6 +29,9 @@ void add_consumer_options(rt::options_table& t) {
     t.add(rt::opt::duration("min_interval", "0",
                             "With min_count: take the batch anyway after this long (0: never)."));
     t.add(rt::opt::integer("fetch_size", "1000", "Events per FETCH from the batch's cursor."));
+    t.add(rt::opt::integer("max_retries", "0",
+                           "A retry of an event retried this many times goes to the dead "
+                           "letters instead (pgqpp's SQL only; 0: retry forever)."));
     t.add(rt::opt::string("target_db", "",
                           "remote delivery: connection string of the database (with schema "
                           "pgq_ext) that the handler writes to."));
@@ -43,6 +46,7 @@ batch_options batch_options_from(const rt::config& cfg) {
     if (auto d = duration_cast<seconds>(cfg.get_duration("min_interval")); d.count() > 0)
         o.min_interval = d;
     o.fetch_size = cfg.get_int("fetch_size");
+    if (auto n = cfg.get_int("max_retries"); n > 0) o.max_retries = static_cast<std::int32_t>(n);
     if (o.fetch_size <= 0) throw std::invalid_argument{"fetch_size must be positive"};
     return o;
 }
@@ -71,6 +75,9 @@ consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader&
       retries_total_{metrics_.counter("pgqpp_consumer_retries_total",
                                       "Events scheduled for a retry.", {})
                          .labels({})},
+      dead_total_{metrics_.counter("pgqpp_consumer_dead_letters_total",
+                                   "Events sent to the dead letters.", {})
+                      .labels({})},
       errors_total_{metrics_.counter("pgqpp_consumer_errors_total",
                                      "Failed batches and lost connections.", {})
                         .labels({})},
@@ -137,6 +144,9 @@ void consumer_daemon::connect() {
             if (!consumer_.has_bulk_retry(*conn_))
                 log_.info("pgq.event_retry_bulk not installed (the real PgQ?): retries go "
                           "back one pgq.event_retry per event");
+            if (!consumer_.has_dead_letters(*conn_))
+                log_.info("pgq.dead_letter_add not installed (the real PgQ?): a handler's "
+                          "dead_letter outcome or max_retries will stop the daemon");
         },
         [this](std::exception_ptr e) {
             if (!e) {
@@ -166,6 +176,7 @@ void consumer_daemon::work() {
     last_lag_ = r.info.lag_seconds;
     events_total_.inc(static_cast<double>(r.events));
     retries_total_.inc(static_cast<double>(r.retried));
+    dead_total_.inc(static_cast<double>(r.dead));
     batches_total_.inc();
     lag_seconds_.set(r.info.lag_seconds);
     // Next batch at once, but through the io_context so that signals get a turn.
@@ -188,8 +199,9 @@ void consumer_daemon::batch_failed(std::exception_ptr e) {
                         pgqpp::code_of(e) == pgqpp::errc::commit_outcome_unknown;
     const auto code = pgqpp::code_of(e);
     if (code == pgqpp::errc::no_such_queue || code == pgqpp::errc::not_registered ||
-        code == pgqpp::errc::pgq_not_installed) {
-        // Someone dropped the queue or unregistered us: retrying cannot help.
+        code == pgqpp::errc::pgq_not_installed || code == pgqpp::errc::feature_not_available) {
+        // Someone dropped the queue or unregistered us, or the handler needs what this pgq
+        // lacks (dead letters on the real PgQ): retrying cannot help.
         log_.critical("stopping: {}", rt::describe_failure(e));
         exit_code_ = rt::exit_failure;
         return daemon_.request_stop();

@@ -6,6 +6,7 @@
 #include "test_database.hpp"
 
 #include <pgqpp/consumer/consumer.hpp>
+#include <pgqpp/error.hpp>
 
 #include <gtest/gtest.h>
 #include <pqxx/pqxx>
@@ -71,7 +72,7 @@ TEST_P(ConsumerTest, DeliversEveryEventOnceInOrderInChunks) {
                        EXPECT_THROW(b.tx(), std::logic_error);
                        return pc::outcome::done();
                    },
-                   pc::batch_options{{}, {}, {}, 7}};
+                   pc::batch_options{{}, {}, {}, 7, {}}};
     c.register_consumer(*conn_);
     tick();
     produce(1000);
@@ -145,7 +146,7 @@ TEST_P(ConsumerTest, RetriedEventsComeBack) {
 TEST_P(ConsumerTest, MinCountHoldsBackASmallBatch) {
     pc::consumer c{"q", "c1", pc::delivery::at_least_once,
                    [](const pc::event&, pc::batch_context&) { return pc::outcome::done(); },
-                   pc::batch_options{{}, 10, {}, 100}};
+                   pc::batch_options{{}, 10, {}, 100, {}}};
     c.register_consumer(*conn_);
     tick();
     produce(3);
@@ -154,6 +155,51 @@ TEST_P(ConsumerTest, MinCountHoldsBackASmallBatch) {
     auto r = c.process_one(*conn_);
     EXPECT_TRUE(r.got_batch);
     EXPECT_EQ(r.events, 23);
+}
+
+TEST_P(ConsumerTest, DeadLettersByOutcomeAndAfterMaxRetries) {
+    pc::batch_options opts;
+    opts.max_retries = 1;
+    int bad_seen = 0;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context&) {
+                       if (ev.type == "bad") {
+                           ++bad_seen;
+                           return pc::outcome::dead_letter("bad event");
+                       }
+                       if (ev.type == "flaky") return pc::outcome::retry_after(std::chrono::seconds{0});
+                       return pc::outcome::done();
+                   },
+                   opts};
+    c.register_consumer(*conn_);
+    produce(5, 5, "bad");
+    if (GetParam() == template_kind::pgq) {
+        EXPECT_FALSE(c.has_dead_letters(*conn_));
+        try {
+            c.process_one(*conn_);
+            FAIL() << "no error without pgq.dead_letter_add";
+        } catch (const pgqpp::error& e) {
+            EXPECT_EQ(e.code(), pgqpp::errc::feature_not_available);
+            EXPECT_NE(std::string{e.what()}.find("dead_letter_add"), std::string::npos);
+        }
+        return;
+    }
+    EXPECT_TRUE(c.has_dead_letters(*conn_));
+    auto r = c.process_one(*conn_);
+    EXPECT_EQ(r.dead, 5);
+    produce(3, 3, "flaky");
+    r = c.process_one(*conn_);
+    EXPECT_EQ(r.retried, 3);
+    while (count("select pgq.maint_retry_events()") > 0) {}
+    tick();
+    long dead = 0;
+    for (pc::batch_result b; (b = c.process_one(*conn_)).got_batch;) dead += b.dead;
+    EXPECT_EQ(dead, 3);  // retried once already: max_retries sends them to the dead letters
+    EXPECT_EQ(count("select count(*) from pgq.dead_letter_list('q', 'c1')"), 8);
+    EXPECT_EQ(count("select count(*) from pgq.dead_letter_list('q', 'c1') "
+                    "where dl_reason like 'too many retries%'"),
+              3);
+    EXPECT_EQ(bad_seen, 5);
 }
 
 TEST_P(ConsumerTest, RemoteExactlyOnceWritesTheTargetOnceAndSkipsADoneBatch) {

@@ -31,12 +31,18 @@ struct event {
 
 /// What a handler says about one event.
 struct outcome {
-    enum class kind { done, retry };
+    enum class kind { done, retry, dead_letter };
     kind what = kind::done;
     std::chrono::seconds delay{0};  ///< for retry: deliver again after this long
+    std::string reason;             ///< for dead_letter: kept for the operator
 
     static outcome done() { return {}; }
-    static outcome retry_after(std::chrono::seconds d) { return {kind::retry, d}; }
+    static outcome retry_after(std::chrono::seconds d) { return {kind::retry, d, {}}; }
+    /// Into pgq.dead_letter (pgqpp's SQL; on the real PgQ the batch fails with
+    /// feature_not_available) until an operator requeues it (pgq.dead_letter_requeue).
+    static outcome dead_letter(std::string why) {
+        return {kind::dead_letter, std::chrono::seconds{0}, std::move(why)};
+    }
 };
 
 /// How the handler's effects and finish_batch commit.
@@ -92,6 +98,9 @@ struct batch_options {
     std::optional<std::int64_t> min_count;             ///< wait until this many events
     std::optional<std::chrono::seconds> min_interval;  ///< or until this much time passed
     std::int64_t fetch_size = 1000;                    ///< events per FETCH from the cursor
+    /// A retry of an event already retried this many times (ev_retry) becomes a dead
+    /// letter ("too many retries") instead; empty: retry forever, as PgQ.
+    std::optional<std::int32_t> max_retries;
 };
 
 /// What process_one() did.
@@ -100,6 +109,7 @@ struct batch_result {
     batch_info info;
     std::int64_t events = 0;
     std::int64_t retried = 0;
+    std::int64_t dead = 0;  ///< events sent to the dead letters
     bool skipped = false;  ///< remote: pgq_ext said the batch was applied already
 };
 
@@ -151,6 +161,8 @@ public:
 
     /// Whether the connection's pgq has pgq.event_retry_bulk (looked up once per connection).
     bool has_bulk_retry(pqxx::connection_base& conn);
+    /// Whether it has pgq.dead_letter_add (looked up with has_bulk_retry).
+    bool has_dead_letters(pqxx::connection_base& conn);
 
 private:
     void flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
@@ -165,6 +177,7 @@ private:
     batch_hook on_start_, on_end_;
     const pqxx::connection_base* bulk_checked_for_ = nullptr;
     bool bulk_ = false;
+    bool dead_letters_ = false;
 };
 
 }  // namespace pgqpp::consumer

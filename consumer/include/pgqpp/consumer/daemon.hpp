@@ -70,6 +70,7 @@ private:
     runtime::counter& events_total_;
     runtime::counter& batches_total_;
     runtime::counter& retries_total_;
+    runtime::counter& dead_total_;
     runtime::counter& errors_total_;
     runtime::gauge& lag_seconds_;
 };
