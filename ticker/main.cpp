@@ -23,6 +23,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -406,8 +407,8 @@ private:
                 maint.inc();
                 c_.period_maint++;
                 if (r.empty() || r[0][0].is_null()) break;
-                const std::string v = r[0][0].c_str();
-                if (v == "0" || v == "f" || v.empty()) break;
+                // pgqd: repeated while the first column is a non-zero integer (atoi).
+                if (std::strtoll(r[0][0].c_str(), nullptr, 10) == 0) break;
             }
         }
     }
@@ -511,11 +512,16 @@ private:
                 dbs_.emplace(n, std::make_unique<database>(n, db_connstr(base, n), s, c_));
             }
             c_.databases.set(static_cast<double>(dbs_.size()));
+            check_failed_ = false;
         } catch (const std::exception& e) {
             c_.period_errors++;
             log_.error("cannot read the list of databases: {}", e.what());
+            check_failed_ = true;
         }
-        check_timer_.expires_after(cfg_.get_duration("check_period"));
+        // After a failure (the server is down) look again soon, not a check_period later.
+        auto next = cfg_.get_duration("check_period");
+        if (check_failed_) next = std::min<rt::duration>(next, std::chrono::seconds{5});
+        check_timer_.expires_after(next);
         check_timer_.async_wait([this](boost::system::error_code ec) {
             if (!ec) check();
         });
@@ -564,6 +570,7 @@ private:
     std::unique_ptr<rt::metrics_server> http_;
     std::map<std::string, std::unique_ptr<database>> dbs_;
     bool stopping_ = false;
+    bool check_failed_ = false;
     rt::stats_reporter stats_;
 };
 
