@@ -5,7 +5,8 @@
 #   2. a big single batch ($MIRROR_BIG_EVENTS, default 200000) drained at-least-once with
 #      bounded memory (peak RSS, VmHWM, under $MIRROR_MAX_RSS_KB, default 100 MiB);
 #   3. local exactly-once under kill -9: the daemon is killed at random moments mid-stream
-#      and restarted; at the end the target table holds every event exactly once;
+#      and restarted, then its backends are terminated twice (it reconnects); at the end
+#      the target table holds every event exactly once;
 #   4. SIGTERM mid-stream: exit 0 after the current batch; a restart finishes the rest;
 #      the stats line, /metrics and SIGHUP are checked on the big batch's daemon;
 #   5. remote exactly-once into a second database (pgq_ext) under kill -9, as in 3.
@@ -140,13 +141,23 @@ done
 before=$(sql "select count(*) from sink")
 echo "rows after the kills: $before of $n_local"
 [[ $before -lt $n_local ]] || fail "the kills came after the end: make the workload bigger"
-start --queue local --consumer c --target sink
+# Then its backends terminated mid-stream, twice: it reconnects with backoff, the batch
+# that was cut is rolled back and done again.
+start --queue local --consumer c --target sink --event-delay 200us
+for _ in 1 2; do
+    sleep 0.4
+    sql "select count(pg_terminate_backend(pid)) from pg_stat_activity
+         where datname = current_database() and pid <> pg_backend_pid()
+           and application_name <> 'psql'" >/dev/null
+done
+for _ in $(seq 100); do grep -q "lost the database" "$work/out.log" && break; sleep 0.1; done
+grep -q "lost the database" "$work/out.log" || fail "no reconnect after pg_terminate_backend"
 wait_done local c 60
 stop
 read -r total distinct <<<"$(sql "select count(*), count(distinct ev_id) from sink" | tr '|' ' ')"
 [[ $total -eq $n_local && $distinct -eq $n_local ]] ||
     fail "local exactly-once: $total rows, $distinct distinct, expected $n_local"
-echo "ok: local exactly-once, 8 kills: $total rows, each once"
+echo "ok: local exactly-once, 8 kills and 2 terminated backends: $total rows, each once"
 
 # ---- 4. SIGTERM mid-stream --------------------------------------------------------------
 n_term=30000
