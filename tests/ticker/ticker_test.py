@@ -391,6 +391,24 @@ try:
     t2.send_signal(signal.SIGTERM)
     if t2.wait(timeout=15) != 0:
         fail("t2 exit code %s" % t2.returncode)
+    # extra maintenance function (select "public"."slow"($1)), cancelled by SIGTERM
+    for db in ("db_ours", "db_pgq"):
+        q(db, "create function public.slow(text) returns int language sql as "
+              "'select pg_sleep(60); select 0'")
+        q(db, "update pgq.queue set queue_extra_maint = array['public.slow'] where queue_name = 'q'")
+        t4 = start_ticker("t4_" + db, ["--base-connstr", base, "--database-list", db,
+                                       "--syslog=0", "--maint-period", "1"])
+        wait_for("slow maintenance running in " + db,
+                 lambda: q(db, "select count(*) from pg_stat_activity where query like "
+                               "'select \"public\".\"slow\"($1)%%'")[0][0] > 0)
+        t0 = time.time()
+        t4.send_signal(signal.SIGTERM)
+        if t4.wait(timeout=15) != 0 or time.time() - t0 > 5:
+            fail("SIGTERM during a maintenance function: rc %s after %.1f s"
+                 % (t4.returncode, time.time() - t0))
+        q(db, "update pgq.queue set queue_extra_maint = null where queue_name = 'q'")
+    print("ok: extra maintenance function called; SIGTERM cancels it")
+
     if "ticks:" not in log_of(t1):
         fail("no stats line")
     print("ok: all")
