@@ -91,6 +91,35 @@ TEST_P(ConsumerTest, DeliversEveryEventOnceInOrderInChunks) {
     EXPECT_EQ(seen.size(), 1333u);
 }
 
+TEST_P(ConsumerTest, EventFieldsArriveAsInserted) {
+    std::vector<pc::event> got;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context&) {
+                       got.push_back(ev);
+                       return pc::outcome::done();
+                   }};
+    c.register_consumer(*conn_);
+    std::int64_t txid = 0;
+    {
+        pqxx::work tx{*conn_};
+        tx.exec("select pgq.insert_event('q', 'ty', 'da''ta\n', 'e1', null, 'e3', '')");
+        txid = tx.exec("select txid_current()")[0][0].as<std::int64_t>();
+        tx.commit();
+    }
+    tick();
+    while (c.process_one(*conn_).got_batch) {}
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0].type, "ty");
+    EXPECT_EQ(got[0].data, "da'ta\n");
+    EXPECT_EQ(got[0].extra1, std::optional<std::string>{"e1"});
+    EXPECT_EQ(got[0].extra2, std::nullopt);
+    EXPECT_EQ(got[0].extra3, std::optional<std::string>{"e3"});
+    EXPECT_EQ(got[0].extra4, std::optional<std::string>{""});
+    EXPECT_EQ(got[0].retry, std::nullopt);
+    EXPECT_EQ(got[0].txid, txid);
+    EXPECT_FALSE(got[0].time.empty());
+}
+
 TEST_P(ConsumerTest, LocalExactlyOnceRollsBackAFailedBatchWhole) {
     int calls = 0;
     bool fail = true;
