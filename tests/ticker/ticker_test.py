@@ -208,7 +208,10 @@ try:
     before = last_tick("db_new")
     q("db_new", "select pgq.insert_event('q', 'x', 'y')")
     wait_for("db_new served", lambda: last_tick("db_new") > before)
-    print("ok: a database created while running is served")
+    q("postgres", "drop database db_new with (force)")
+    wait_for("db_new forgotten", lambda: "database db_new is gone" in log_of(t1)
+             and metric(port1, "pgqpp_ticker_database_up", "db_new") is None)
+    print("ok: a database created while running is served, and forgotten when dropped")
 
     # ---- retry events moved --------------------------------------------------------------
     for db in ("db_ours", "db_pgq"):
