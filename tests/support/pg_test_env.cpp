@@ -64,14 +64,4 @@ std::string pg_test_env::conninfo(std::string_view dbname) const {
            " user=" + quote_conninfo_value(user) + " dbname=" + quote_conninfo_value(dbname);
 }
 
-std::string quote_conninfo_value(std::string_view value) {
-    std::string quoted = "'";
-    for (char c : value) {
-        if (c == '\'' || c == '\\') quoted += '\\';
-        quoted += c;
-    }
-    quoted += '\'';
-    return quoted;
-}
-
 }  // namespace pgqpp::test

@@ -2,6 +2,8 @@
 /// Where the test cluster of this ctest run is, and libpq connection strings for it.
 #pragma once
 
+#include <pgqpp/connection_config.hpp>  // quote_conninfo_value, used with these settings
+
 #include <string>
 #include <string_view>
 
@@ -26,8 +28,5 @@ struct pg_test_env {
     /// Connection string for the maintenance database, for CREATE/DROP DATABASE.
     std::string admin_conninfo() const { return conninfo("postgres"); }
 };
-
-/// Quotes @p value for a `key=value` libpq connection string.
-std::string quote_conninfo_value(std::string_view value);
 
 }  // namespace pgqpp::test
