@@ -3,6 +3,8 @@
 
 #include <pgqpp/error.hpp>
 
+#include "failpoint.hpp"
+
 #include <pqxx/pqxx>
 
 #include <optional>
@@ -224,8 +226,10 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (ttx) {
             ttx->exec_params("select pgq_ext.set_batch_done($1, $2)", name_, info.batch_id);
             pgqpp::commit(*ttx);
+            detail::failpoint("after_target_commit");
         }
         tx.exec_params("select pgq.finish_batch($1)", info.batch_id);
+        detail::failpoint("before_queue_commit");
         pgqpp::commit(tx);
         return result;
     } catch (const pgqpp::error&) {
