@@ -17,6 +17,7 @@ import os
 import random
 import subprocess
 import threading
+import time
 import traceback
 
 import psycopg2
@@ -167,6 +168,36 @@ def run_tx(conn, spec, queue, on_open=None):
     conn.commit()
     return committed, rolled_back
 
+
+def produce_concurrently(dsn, workload, queue, hold_seconds, n_threads=3):
+    """Runs the workload's transactions from n_threads producer connections at once (thread
+    i takes workload[i::n_threads]); a transaction with spec["hold"] stays open hold_seconds
+    before its end.  Returns (committed, rolled_back) events; a failed producer raises."""
+    committed, rolled_back, errors = [], [], []
+    lock = threading.Lock()
+
+    def producer(idx):
+        try:
+            pconn = psycopg2.connect(dsn)
+            for spec in workload[idx::n_threads]:
+                hold = (lambda: time.sleep(hold_seconds)) if spec["hold"] else None
+                c, rb = run_tx(pconn, spec, queue, on_open=hold)
+                with lock:
+                    committed.extend(c)
+                    rolled_back.extend(rb)
+                time.sleep(0.02)
+            pconn.close()
+        except Exception:
+            errors.append(traceback.format_exc())
+
+    threads = [threading.Thread(target=producer, args=(i,)) for i in range(n_threads)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join(120)
+    if errors:
+        raise TestFailure("a producer failed:\n" + errors[0])
+    return committed, rolled_back
 
 class Ticker(threading.Thread):
     """The ticker (instead of pgqd): ticks and moves due retry events, until stopped."""

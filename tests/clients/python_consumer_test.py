@@ -38,15 +38,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 
 import psycopg2
 
 from pgqpp_clientlib import (FIELDS, RETRY_TYPE, TestFailure, Ticker, admin_exec, connstr,
                              load_cluster_env, make_workload, quote_ident, read_records,
-                             run_tx, short)
+                             produce_concurrently, run_tx, short)
 
 QUEUE = "pyq"
 CONSUMER = "pyconsumer"
@@ -169,32 +167,9 @@ def run_scenario(env, target, lazy_fetch, workdir, log):
         # 4. The second half while it runs: concurrent producers and the ticker thread.
         ticker = Ticker(dsn, QUEUE)
         ticker.start()
-        lock = threading.Lock()
-        errors = []
-        rest = workload[25:]
-
-        def producer(idx):
-            try:
-                pconn = psycopg2.connect(dsn)
-                for spec in rest[idx::3]:
-                    # Some transactions stay open across a few ticks.
-                    hold = (lambda: time.sleep(0.15)) if spec["hold"] else None
-                    c, rb = run_tx(pconn, spec, QUEUE, on_open=hold)
-                    with lock:
-                        committed.extend(c)
-                        rolled_back.extend(rb)
-                    time.sleep(0.02)
-                pconn.close()
-            except Exception:
-                errors.append(traceback.format_exc())
-
-        threads = [threading.Thread(target=producer, args=(i,)) for i in range(3)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(120)
-        if errors:
-            raise TestFailure("a producer failed:\n" + errors[0])
+        c, rb = produce_concurrently(dsn, workload[25:], QUEUE, 0.15)
+        committed.extend(c)
+        rolled_back.extend(rb)
 
         expected_ids = {ev["id"] for ev in committed}
         retry_ids = [ev["id"] for ev in committed if ev["type"] == RETRY_TYPE]

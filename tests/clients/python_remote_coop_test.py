@@ -44,15 +44,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-import traceback
 
 import psycopg2
 
 from pgqpp_clientlib import (FIELDS, RETRY_TYPE, TestFailure, Ticker, connstr, drop_db,
-                             load_cluster_env, make_workload, new_db, psql_file, run_tx,
-                             short)
+                             load_cluster_env, make_workload, new_db, produce_concurrently,
+                             psql_file, run_tx, short)
 
 QUEUE = "pyrq"
 CONSUMER = "pymirror"
@@ -306,34 +304,9 @@ class Run:
         self.conn.commit()
         return committed, rolled_back
 
-    def produce_concurrently(self, workload):
+    def produce_rest(self, workload):
         """The rest, from 3 producer threads, while the ticker thread runs."""
-        committed, rolled_back, errors = [], [], []
-        lock = threading.Lock()
-        dsn = connstr(self.env, self.db)
-
-        def producer(idx):
-            try:
-                pconn = psycopg2.connect(dsn)
-                for spec in workload[idx::3]:
-                    hold = (lambda: time.sleep(0.1)) if spec["hold"] else None
-                    c, rb = run_tx(pconn, spec, QUEUE, on_open=hold)
-                    with lock:
-                        committed.extend(c)
-                        rolled_back.extend(rb)
-                    time.sleep(0.02)
-                pconn.close()
-            except Exception:
-                errors.append(traceback.format_exc())
-
-        threads = [threading.Thread(target=producer, args=(i,)) for i in range(3)]
-        for th in threads:
-            th.start()
-        for th in threads:
-            th.join(120)
-        if errors:
-            raise TestFailure("a producer failed:\n" + errors[0])
-        return committed, rolled_back
+        return produce_concurrently(connstr(self.env, self.db), workload, QUEUE, 0.1)
 
     def start_ticker(self):
         self.ticker = Ticker(connstr(self.env, self.db), QUEUE)
@@ -429,7 +402,7 @@ class Run:
         committed, rolled_back = self.produce_first_half(workload[:15])
         self.start("consumer", ini)
         self.start_ticker()
-        c, rb = self.produce_concurrently(workload[15:])
+        c, rb = self.produce_rest(workload[15:])
         committed += c
         rolled_back += rb
         expected = {ev["id"] for ev in committed}
@@ -527,7 +500,7 @@ class Run:
             if sub != DEAD_SUB:
                 self.start(sub, inis[sub])
         self.start_ticker()
-        c, rb = self.produce_concurrently(workload[15:])
+        c, rb = self.produce_rest(workload[15:])
         committed += c
         rolled_back += rb
         expected = {ev["id"] for ev in committed}
