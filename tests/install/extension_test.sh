@@ -250,14 +250,23 @@ select pgq.ticker(:'q');
 SQL
 }
 
-# take_events DB BATCH: records the batch's events in recv (not finished).
-take_events() {
-    sql "$1" -v b="$2" >/dev/null <<'SQL'
-insert into public.recv (batch_id, ord, ev_id, ev_retry, ev_type, ev_data)
+# The events of batch :b (a psql variable) into recv.
+record_batch_sql="insert into public.recv (batch_id, ord, ev_id, ev_retry, ev_type, ev_data)
 select :b, e.ord, e.ev_id, e.ev_retry, e.ev_type, e.ev_data
   from pgq.get_batch_events(:b) with ordinality
-       as e(ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, e1, e2, e3, e4, ord);
-SQL
+       as e(ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, e1, e2, e3, e4, ord);"
+
+# take_events DB BATCH: records the batch's events in recv (not finished).
+take_events() {
+    sql "$1" -v b="$2" >/dev/null <<<"$record_batch_sql"
+}
+
+# take_and_finish DB BATCH: records the batch's events and finishes it, in one transaction.
+take_and_finish() {
+    sql "$1" -v b="$2" >/dev/null <<<"begin;
+$record_batch_sql
+select pgq.finish_batch(:b);
+commit;"
 }
 
 # consume_all DB QUEUE CONSUMER: tick, then take and finish batches until none is left.
@@ -267,15 +276,7 @@ consume_all() {
     while :; do
         batch=$(sql "$db" -v q="$q" -v c="$c" <<<"select pgq.next_batch(:'q', :'c');")
         [[ -n "$batch" ]] || break
-        sql "$db" -v b="$batch" >/dev/null <<'SQL'
-begin;
-insert into public.recv (batch_id, ord, ev_id, ev_retry, ev_type, ev_data)
-select :b, e.ord, e.ev_id, e.ev_retry, e.ev_type, e.ev_data
-  from pgq.get_batch_events(:b) with ordinality
-       as e(ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, e1, e2, e3, e4, ord);
-select pgq.finish_batch(:b);
-commit;
-SQL
+        take_and_finish "$db" "$batch"
         n=$((n + 1))
         ((n < 1000)) || fail "consume_all: more than 1000 batches on $db"
     done
@@ -422,15 +423,7 @@ got=$(sql "$db_r" -c "select extversion from pg_extension where extname = 'pgq'"
 again=$(sql "$db_r" -c "select pgq.next_batch('ext_q', 'c1')")
 [[ "$again" == "$open_batch" ]] ||
     fail "(a) after the restore next_batch returned '$again', expected the open batch $open_batch"
-sql "$db_r" -v b="$open_batch" >/dev/null <<'SQL'
-begin;
-insert into public.recv (batch_id, ord, ev_id, ev_retry, ev_type, ev_data)
-select :b, e.ord, e.ev_id, e.ev_retry, e.ev_type, e.ev_data
-  from pgq.get_batch_events(:b) with ordinality
-       as e(ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, e1, e2, e3, e4, ord);
-select pgq.finish_batch(:b);
-commit;
-SQL
+take_and_finish "$db_r" "$open_batch"
 produce "$db_r" ext_q a6-after-restore 4
 consume_all "$db_r" ext_q c1
 check_exactly_once "$db_r" "(a) after pg_dump/restore"
@@ -542,15 +535,7 @@ log "(b) ALTER EXTENSION pgq UPDATE TO '$version': functions and tables match a 
 again=$(sql "$db_u" -c "select pgq.next_batch('up_q', 'c1')")
 [[ "$again" == "$open_batch" ]] ||
     fail "(b) after the update next_batch returned '$again', expected the open batch $open_batch"
-sql "$db_u" -v b="$open_batch" >/dev/null <<'SQL'
-begin;
-insert into public.recv (batch_id, ord, ev_id, ev_retry, ev_type, ev_data)
-select :b, e.ord, e.ev_id, e.ev_retry, e.ev_type, e.ev_data
-  from pgq.get_batch_events(:b) with ordinality
-       as e(ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, e1, e2, e3, e4, ord);
-select pgq.finish_batch(:b);
-commit;
-SQL
+take_and_finish "$db_u" "$open_batch"
 produce "$db_u" up_q b4-after 6
 produce "$db_u" up_q b4-after-rolled-back 2 rollback
 sql "$db_u" -c "select pgq.register_consumer('up_q', 'c2')" >/dev/null
