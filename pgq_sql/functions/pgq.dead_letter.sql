@@ -210,6 +210,34 @@ end;
 $$ language plpgsql stable set search_path = pg_catalog, pg_temp;
 
 -- ----------------------------------------------------------------------
+-- Function: pgq._lock_dead_letters(2)                         (pgqpp)
+--
+--      Locks the given dead letters for a requeue or purge (a concurrent
+--      one of the same letters waits), after checking that every id is one.
+--
+-- Errors (prefixed with i_caller):
+--      '<caller>: dead letter ids must not be NULL',
+--      '<caller>: no such dead letter: <ids>'
+-- ----------------------------------------------------------------------
+create or replace function pgq._lock_dead_letters(i_dl_ids bigint[], i_caller text)
+returns void as $$
+declare
+    missing     text;
+begin
+    if i_dl_ids is null or pg_catalog.array_position(i_dl_ids, null) is not null then
+        raise exception '%: dead letter ids must not be NULL', i_caller;
+    end if;
+    perform 1 from pgq.dead_letter d where d.dl_id = any (i_dl_ids) for update;
+    select pg_catalog.string_agg(id::text, ', ' order by id) into missing
+      from (select distinct x.id from pg_catalog.unnest(i_dl_ids) x(id)) ids
+     where not exists (select 1 from pgq.dead_letter d where d.dl_id = ids.id);
+    if missing is not null then
+        raise exception '%: no such dead letter: %', i_caller, missing;
+    end if;
+end;
+$$ language plpgsql set search_path = pg_catalog, pg_temp;
+
+-- ----------------------------------------------------------------------
 -- Function: pgq.dead_letter_requeue(2)                        (pgqpp)
 --
 --      Sends dead letters back to their consumer: each event goes into the
@@ -240,21 +268,10 @@ create or replace function pgq.dead_letter_requeue(
     i_dl_ids bigint[], i_retry_after timestamptz default null)
 returns integer as $$
 declare
-    missing     text;
     orphan      record;
     n           integer;
 begin
-    if i_dl_ids is null or pg_catalog.array_position(i_dl_ids, null) is not null then
-        raise exception 'dead_letter_requeue: dead letter ids must not be NULL';
-    end if;
-    -- lock them (a concurrent requeue or purge of the same ones waits)
-    perform 1 from pgq.dead_letter d where d.dl_id = any (i_dl_ids) for update;
-    select pg_catalog.string_agg(id::text, ', ' order by id) into missing
-      from (select distinct x.id from pg_catalog.unnest(i_dl_ids) x(id)) ids
-     where not exists (select 1 from pgq.dead_letter d where d.dl_id = ids.id);
-    if missing is not null then
-        raise exception 'dead_letter_requeue: no such dead letter: %', missing;
-    end if;
+    perform pgq._lock_dead_letters(i_dl_ids, 'dead_letter_requeue');
     select d.dl_id, d.dl_consumer, q.queue_name into orphan
       from pgq.dead_letter d
       join pgq.queue q on q.queue_id = d.dl_queue
@@ -309,20 +326,9 @@ $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
 create or replace function pgq.dead_letter_purge(i_dl_ids bigint[])
 returns integer as $$
 declare
-    missing     text;
     n           integer;
 begin
-    if i_dl_ids is null or pg_catalog.array_position(i_dl_ids, null) is not null then
-        raise exception 'dead_letter_purge: dead letter ids must not be NULL';
-    end if;
-    -- lock them (a concurrent requeue or purge of the same ones waits)
-    perform 1 from pgq.dead_letter d where d.dl_id = any (i_dl_ids) for update;
-    select pg_catalog.string_agg(id::text, ', ' order by id) into missing
-      from (select distinct x.id from pg_catalog.unnest(i_dl_ids) x(id)) ids
-     where not exists (select 1 from pgq.dead_letter d where d.dl_id = ids.id);
-    if missing is not null then
-        raise exception 'dead_letter_purge: no such dead letter: %', missing;
-    end if;
+    perform pgq._lock_dead_letters(i_dl_ids, 'dead_letter_purge');
     delete from pgq.dead_letter d where d.dl_id = any (i_dl_ids);
     get diagnostics n = row_count;
     return n;
