@@ -1,0 +1,242 @@
+#!/usr/bin/env bash
+# matview_refresh_test.sh BINARY: examples/matview_refresh as a process against two
+# databases of the ctest run's cluster: "shop" (queue, tables with pgq.jsontriga, three
+# views) and "reports" (a copy of the tables, written before shop, like a synchronous
+# replica, with one view). Every REFRESH MATERIALIZED VIEW is logged by an event trigger in
+# the database where it runs, with its start (statement_timestamp) and end (clock_timestamp):
+# the daemon cannot fake the count.
+#   1. bad settings: exit 2 with one line naming the problem;
+#   2. coalescing: 8 ticks of ~100 row changes each -> each view refreshed at least once and
+#      at most once per batch (<= the ticks that touched its tables), consecutive refreshes
+#      of a view at least refresh_interval apart (start of the next >= end of the previous +
+#      interval), and at the end every view equals a fresh run of its query, on both servers;
+#   3. kill -9 after a batch committed its marks but before the refresh (the interval holds
+#      the refresh back): the view is stale; after a restart it is refreshed and correct.
+set -euo pipefail
+binary=${1:?usage: matview_refresh_test.sh BINARY}
+# shellcheck source=tests/harness/lib.sh
+source "$PGQPP_SOURCE_DIR/tests/harness/lib.sh"
+pgqpp_load_env
+
+shop=$(pgqpp_db_name matview_shop "$$")
+reports=$(pgqpp_db_name matview_reports "$$")
+work=$(mktemp -d)
+daemon_pid=
+cleanup() {
+    if [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; then
+        kill -KILL "$daemon_pid" 2>/dev/null || true
+    fi
+    pgqpp_drop_db "$shop" || true
+    pgqpp_drop_db "$reports" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*" >&2
+    echo "---- daemon output:" >&2
+    tail -40 "$work/out.log" >&2 || true
+    exit 1
+}
+on() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+conn_of() { echo "host='$PGHOST' port='$PGPORT' user='$PGUSER' dbname='$1'"; }
+
+# ---- the two databases ------------------------------------------------------------------
+pgqpp_new_db "$shop" tmpl_ours
+pgqpp_new_db "$reports" tmpl_ours
+tables_sql="
+create table customers (id int primary key, region text not null);
+create table orders (id int primary key, customer int not null, amount numeric not null);
+create materialized view sales_by_customer as
+    select customer, sum(amount) as total, count(*) as n from orders group by customer;
+create unique index on sales_by_customer (customer);
+create table unrelated (id int primary key);   -- its events touch no view
+-- Every refresh, logged where it runs (superuser only: an event trigger).
+create table refresh_log (id bigserial, view_name text, started timestamptz, ended timestamptz);
+create function log_refresh() returns event_trigger language plpgsql as \$\$
+declare r record;
+begin
+    for r in select * from pg_event_trigger_ddl_commands() loop
+        insert into refresh_log (view_name, started, ended)
+        values (r.object_identity, statement_timestamp(), clock_timestamp());
+    end loop;
+end \$\$;
+create event trigger log_refresh on ddl_command_end
+    when tag in ('REFRESH MATERIALIZED VIEW') execute function log_refresh();
+"
+on "$reports" -c "$tables_sql"
+on "$shop" -c "$tables_sql" -c "
+create materialized view sales_by_region as
+    select c.region, sum(o.amount) as total from orders o join customers c on c.id = o.customer
+    group by c.region;
+create unique index on sales_by_region (region);
+create materialized view customers_by_region as
+    select region, count(*) as n from customers group by region;
+create unique index on customers_by_region (region);
+select pgq.create_queue('changes');
+select pgq.set_queue_config('changes', 'ticker_max_lag', '0');
+select pgq.set_queue_config('changes', 'ticker_idle_period', '0');
+create trigger capture after insert or update or delete on orders
+    for each row execute procedure pgq.jsontriga('changes');
+create trigger capture after insert or update or delete on customers
+    for each row execute procedure pgq.jsontriga('changes');
+create trigger capture after insert on unrelated
+    for each row execute procedure pgq.jsontriga('changes');
+" >/dev/null
+
+# The view queries, to compare each view with a fresh run of its query.
+declare -A query=(
+    [sales_by_customer]="select customer, sum(amount) as total, count(*) as n from orders group by customer"
+    [sales_by_region]="select c.region, sum(o.amount) as total from orders o join customers c on c.id = o.customer group by c.region"
+    [customers_by_region]="select region, count(*) as n from customers group by region")
+# stale DB VIEW: rows that differ between the view and its query (0: up to date).
+stale() {
+    on "$1" -c "select count(*) from ((table $2 except ${query[$2]})
+                                       union all (${query[$2]} except table $2)) d"
+}
+all_fresh() {
+    local v
+    for v in sales_by_customer sales_by_region customers_by_region; do
+        [[ $(stale "$shop" $v) == 0 ]] || return 1
+    done
+    [[ $(stale "$reports" sales_by_customer) == 0 ]]
+}
+refreshes() { on "$1" -c "select count(*) from refresh_log where view_name = 'public.$2'"; }
+# change SQL: the same change on reports first (a synchronous replica), then on shop
+# (whose triggers queue the events), then a tick: one batch's worth.
+change() {
+    on "$reports" -c "$1"
+    on "$shop" -c "$1"
+    on "$shop" -c "select pgq.ticker('changes')" >/dev/null
+}
+
+cat >"$work/mr.ini" <<INI
+[matview_refresh]
+queue = changes
+consumer = mv
+poll_period = 200ms
+refresh_poll = 1s
+refresh_retry = 1s
+stats_period = 1s
+
+[servers]
+reports = $(conn_of "$reports")
+
+[views]
+public.orders = sales_by_customer, sales_by_region, reports:public.sales_by_customer
+customers = sales_by_region customers_by_region
+INI
+start() {  # start ARGS...: the daemon in the background
+    "$binary" --config "$work/mr.ini" --db "$(conn_of "$shop")" "$@" >>"$work/out.log" 2>&1 &
+    daemon_pid=$!
+}
+caught_up() {
+    [[ $(on "$shop" -c "select (select last_tick from pgq.get_consumer_info('changes', 'mv')) =
+                               (select last_tick_id from pgq.get_queue_info('changes'))") == t ]]
+}
+wait_for() {  # wait_for SECONDS WHAT COMMAND...
+    local secs=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < secs * 10; i++)); do
+        if "$@"; then return 0; fi
+        kill -0 "$daemon_pid" 2>/dev/null || fail "daemon died while waiting for $what"
+        sleep 0.1
+    done
+    fail "no $what within $secs s"
+}
+
+# ---- 1. bad settings --------------------------------------------------------------------
+sed 's/^customers = .*/customers = nosuch:public.x/' "$work/mr.ini" >"$work/bad.ini"
+rc=0; timeout 20 "$binary" --config "$work/bad.ini" --db "$(conn_of "$shop")" >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] && grep -q "unknown server 'nosuch'" "$work/bad.log" ||
+    { cat "$work/bad.log"; fail "unknown server: exit $rc, expected 2 naming it"; }
+rc=0; timeout 20 "$binary" --config "$work/mr.ini" --db "$(conn_of "$shop")" --delivery at_least_once >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] && grep -q "delivery = local" "$work/bad.log" ||
+    { cat "$work/bad.log"; fail "at_least_once: exit $rc, expected 2"; }
+rc=0; timeout 20 "$binary" --db "$(conn_of "$shop")" --queue changes --consumer mv >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 2 ]] && grep -q "views-file" "$work/bad.log" ||
+    { cat "$work/bad.log"; fail "no view map: exit $rc, expected 2"; }
+echo "ok: bad settings"
+
+# ---- 2. coalescing ----------------------------------------------------------------------
+interval=1
+on "$shop" -c "select pgq.register_consumer('changes', 'mv')" >/dev/null
+start --refresh-interval "${interval}s"
+change "insert into customers select g, 'region_' || g % 5 from generate_series(1, 50) g"
+order_ticks=0 customer_ticks=1
+for round in $(seq 8); do
+    base=$((round * 1000))
+    sql="insert into orders select $base + g, 1 + g % 50, g * $round from generate_series(1, 80) g;
+         update orders set amount = amount + 1 where id % 7 = $round % 7;
+         delete from orders where id % 11 = $round % 11 and id < $base;
+         insert into unrelated values ($round);"
+    if ((round % 4 == 0)); then
+        sql+="update customers set region = 'region_' || ((id + $round) % 6) where id % 3 = 0;"
+        customer_ticks=$((customer_ticks + 1))
+    fi
+    change "$sql"
+    order_ticks=$((order_ticks + 1))
+    sleep 0.3
+done
+wait_for 60 "consumer caught up" caught_up
+wait_for 60 "fresh views" all_fresh
+events=$(on "$shop" -c "select count(*) from refresh_log")  # sanity: the trigger works here
+[[ $events -gt 0 ]] || fail "the event trigger logged nothing"
+check_count() {  # check_count DB VIEW MAX_BATCHES
+    local n
+    n=$(refreshes "$1" "$2")
+    echo "  $1 $2: $n refreshes for at most $3 batches"
+    [[ $n -ge 1 ]] || fail "$2 on $1 never refreshed"
+    [[ $n -le $3 ]] || fail "$2 on $1 refreshed $n times, more than the $3 batches that touched it"
+}
+check_count "$shop" sales_by_customer "$order_ticks"
+check_count "$shop" sales_by_region $((order_ticks + 1))   # + the tick of the first customers
+check_count "$shop" customers_by_region "$customer_ticks"
+check_count "$reports" sales_by_customer "$order_ticks"
+# The interval: each refresh starts >= interval after the previous one of the view ended.
+check_interval() {  # check_interval DB SECONDS [FROM_ID]: refreshes with id > FROM_ID
+    local bad
+    bad=$(on "$1" -c "select count(*) from (select id, started, lag(ended) over w as prev_end
+                                            from refresh_log window w as (partition by view_name order by id)) r
+                      where id > ${3:-0} and started < prev_end + interval '$2 s'")
+    [[ $bad == 0 ]] || { on "$1" -c "select * from refresh_log order by id"; fail "$bad refreshes on $1 came sooner than $2 s after the previous one"; }
+}
+check_interval "$shop" "$interval"
+check_interval "$reports" "$interval"
+echo "ok: coalescing: $order_ticks batches of ~100 changes, refreshes counted above, interval ${interval}s kept, views correct on both servers"
+
+# ---- 3. kill -9 between the batch's commit and the refresh ------------------------------
+kill -TERM "$daemon_pid"
+rc=0; wait "$daemon_pid" || rc=$?
+daemon_pid=
+[[ $rc -eq 0 ]] || fail "exit status $rc after SIGTERM, expected 0"
+interval=6
+phase3=$(on "$shop" -c "select coalesce(max(id), 0) from refresh_log")
+start --refresh-interval "${interval}s"
+# After phase 2 the last refresh is old: this change is refreshed at once...
+before=$(refreshes "$shop" sales_by_customer)
+change "insert into orders values (100001, 1, 5)"
+wait_for 30 "refresh after the first change" bash -c "[[ \$(psql -X -At -d '$shop' -c \"select count(*) from refresh_log where view_name = 'public.sales_by_customer'\") -gt $before ]]"
+wait_for 30 "fresh views" all_fresh
+# ...and this one is held back by the interval: its batch commits its marks, then kill -9.
+after_first=$(refreshes "$shop" sales_by_customer)
+change "insert into orders values (100002, 2, 7)"
+wait_for 30 "consumer caught up" caught_up
+marked=$(on "$shop" -c "select count(*) from matview_refresh_state
+                        where view_name = 'public.sales_by_customer' and dirty_since is not null")
+kill -KILL "$daemon_pid"
+wait "$daemon_pid" 2>/dev/null || true
+daemon_pid=
+[[ $(refreshes "$shop" sales_by_customer) == "$after_first" ]] ||
+    fail "the refresh ran before the kill: the ${interval}s window was missed (machine too slow?)"
+[[ $marked == 2 ]] || fail "expected 2 marks for sales_by_customer (queue and reports), got $marked"
+[[ $(stale "$shop" sales_by_customer) != 0 ]] || fail "the view is not stale after the kill"
+echo "ok: killed with the batch finished and the refresh pending (view stale)"
+start --refresh-interval "${interval}s"
+wait_for 40 "fresh views after the restart" all_fresh
+[[ $(refreshes "$shop" sales_by_customer) -gt $after_first ]] || fail "no refresh after the restart"
+check_interval "$shop" "$interval" "$phase3"  # the interval survives the restart (kept in the state table)
+kill -TERM "$daemon_pid"
+rc=0; wait "$daemon_pid" || rc=$?
+daemon_pid=
+[[ $rc -eq 0 ]] || fail "exit status $rc after SIGTERM, expected 0"
+echo "ok: after kill -9 and a restart the pending refresh ran, views correct"
