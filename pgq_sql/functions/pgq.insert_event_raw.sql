@@ -96,10 +96,10 @@ begin
                 || '            insert into ' || tbl
                 || ' (ev_id, ev_time, ev_owner, ev_retry, ev_type, ev_data,'
                 || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)' || E'\n'
-                || '            values (coalesce(ev_id, new_id), coalesce(ev_time, now()),'
+                || '            values (@ID@, @TIME@,'
                 || ' ev_owner, ev_retry, ev_type, ev_data,'
                 || ' ev_extra1, ev_extra2, ev_extra3, ev_extra4);' || E'\n'
-                || '            return coalesce(ev_id, new_id);' || E'\n';
+                || '            return @ID@;' || E'\n';
         end loop;
         branches := branches || '        end if;' || E'\n';
         n := n + 1;
@@ -115,17 +115,21 @@ begin
              'queue_name text, ev_id bigint, ev_time timestamptz, ev_owner integer, ev_retry integer,'
              ' ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text',
              '',
-             ''),
+             '',
+             'coalesce(ev_id, new_id)', 'coalesce(ev_time, now())'),
+            -- No initializers: PL/pgSQL evaluates each one as an expression on every call;
+            -- a variable without one is simply NULL.
             ('insert_event',
              'text, text, text, text, text, text, text',
              'queue_name text, ev_type text, ev_data text,'
              ' ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text',
-             E'    ev_id       constant bigint := null;\n'
-             || E'    ev_time     constant timestamptz := now();\n'
-             || E'    ev_owner    constant integer := null;\n'
-             || E'    ev_retry    constant integer := null;\n',
-             ' security definer set search_path = pg_catalog, pg_temp')
-        ) as v(fn, arg_types, args, fixed_fields, attributes)
+             E'    ev_id       bigint;         -- always NULL: a new id\n'
+             || E'    ev_time     timestamptz;    -- always NULL: now()\n'
+             || E'    ev_owner    integer;        -- always NULL\n'
+             || E'    ev_retry    integer;        -- always NULL\n',
+             ' security definer set search_path = pg_catalog, pg_temp',
+             'new_id', 'now()')
+        ) as v(fn, arg_types, args, fixed_fields, attributes, id_expr, time_expr)
     loop
         select p.prosrc into current_src
           from pg_catalog.pg_proc p
@@ -149,38 +153,45 @@ declare
     q_limit     integer;
     count_key   text;
     tx_count    integer;
+    q_special   boolean;
     new_id      bigint;
 begin
-    if queue_name is null then
-        raise exception 'Queue name must not be NULL';
-    end if;
-
+    -- The usual event costs the SELECT, three conditions, nextval and the INSERT: every
+    -- expression PL/pgSQL evaluates is set up anew in each transaction, and most
+    -- transactions insert one event.  So the rare cases (no such queue, a NULL name,
+    -- inserts disabled, a per-transaction limit) hide behind q_special and q_id.
     select qt.queue_id, qt.queue_data_pfx, qt.queue_cur_table, qt.queue_event_seq,
-           qt.queue_disable_insert, qt.queue_per_tx_limit
-      into q_id, q_pfx, q_cur, q_seq, q_disabled, q_limit
+           qt.queue_disable_insert, qt.queue_per_tx_limit,
+           qt.queue_disable_insert or qt.queue_per_tx_limit is not null
+      into q_id, q_pfx, q_cur, q_seq, q_disabled, q_limit, q_special
       from pgq.queue qt
      where qt.queue_name = @FN@.queue_name;
-    if not found then
-        raise exception 'No such queue';
-    end if;
 
-    if q_disabled and current_setting('session_replication_role') <> 'replica' then
-        perform nextval(q_seq::regclass);   -- consumed, as in PgQ
-        raise exception 'Insert into queue disallowed';
-    end if;
-
-    if q_limit is not null then
-        count_key := 'pgq.tx_event_count_' || q_id;
-        tx_count := coalesce(nullif(current_setting(count_key, true), ''), '0')::integer + 1;
-        if tx_count > q_limit then
-            perform nextval(q_seq::regclass);
-            raise exception 'Queue ''%'' allows max % events from one TX', queue_name, q_limit;
+    if q_special then
+        if q_disabled and current_setting('session_replication_role') <> 'replica' then
+            perform nextval(q_seq::regclass);   -- consumed, as in PgQ
+            raise exception 'Insert into queue disallowed';
         end if;
-        perform set_config(count_key, tx_count::text, true);
+        if q_limit is not null then
+            count_key := 'pgq.tx_event_count_' || q_id;
+            tx_count := coalesce(nullif(current_setting(count_key, true), ''), '0')::integer + 1;
+            if tx_count > q_limit then
+                perform nextval(q_seq::regclass);
+                raise exception 'Queue ''%'' allows max % events from one TX', queue_name, q_limit;
+            end if;
+            perform set_config(count_key, tx_count::text, true);
+        end if;
     end if;
 
     -- fast path: static INSERTs with cached plans, one per known event table
 @BRANCHES@
+    -- no such queue (q_id is NULL, so no branch above matched)
+    if q_id is null then
+        if queue_name is null then
+            raise exception 'Queue name must not be NULL';
+        end if;
+        raise exception 'No such queue';
+    end if;
     -- generic path, for a queue or table the generated code does not know
     new_id := nextval(q_seq::regclass);
     execute 'insert into ' || pgq.quote_fqname(q_pfx || '_' || q_cur)
@@ -193,7 +204,9 @@ begin
     return coalesce(ev_id, new_id);
 end;
 $body$ language plpgsql@ATTRIBUTES@
-$template$, '@BRANCHES@', branches), '@FIXED_FIELDS@', variant.fixed_fields),
+$template$, '@BRANCHES@', replace(replace(branches, '@ID@', variant.id_expr),
+                                  '@TIME@', variant.time_expr)),
+            '@FIXED_FIELDS@', variant.fixed_fields),
             '@ARGS@', variant.args), '@ATTRIBUTES@', variant.attributes),
             '@FN@', variant.fn);
     end loop;
