@@ -36,10 +36,32 @@ consumer::consumer(std::string queue, std::string name, delivery mode, event_han
     if (options_.fetch_size <= 0) throw std::invalid_argument{"consumer: fetch_size must be > 0"};
 }
 
+void consumer::set_coop(std::optional<coop_options> coop) {
+    if (coop && coop->subconsumer.empty())
+        throw std::invalid_argument{"consumer: a cooperative member needs a subconsumer name"};
+    if (coop && mode_ == delivery::remote_exactly_once)
+        throw std::invalid_argument{
+            "cooperative consumers (subconsumer) work with local or at_least_once delivery, "
+            "not remote: pgq_ext would track a batch taken over from a dead member under the "
+            "wrong member's name"};
+    coop_ = std::move(coop);
+}
+
 void consumer::register_consumer(pqxx::connection_base& conn) {
     try {
         pqxx::work tx{conn, "pgqpp_register"};
-        tx.exec_params("select pgq.register_consumer($1, $2)", queue_, name_);
+        if (coop_) {
+            if (tx.exec("select to_regprocedure('pgq_coop.next_batch_custom(text,text,text,"
+                        "interval,integer,interval,interval)')")[0][0]
+                    .is_null())
+                throw pgqpp::feature_not_available{
+                    "cooperative consumers need schema pgq_coop in the queue's database "
+                    "(pgqpp's pgq_sql/pgq_coop or the pgq_coop extension)"};
+            tx.exec_params("select pgq_coop.register_subconsumer($1, $2, $3)", queue_, name_,
+                           coop_->subconsumer);
+        } else {
+            tx.exec_params("select pgq.register_consumer($1, $2)", queue_, name_);
+        }
         pgqpp::commit(tx);
     } catch (const pgqpp::error&) {
         throw;
@@ -70,6 +92,16 @@ namespace {
 
 std::string interval_or_null(const std::optional<std::chrono::seconds>& s) {
     return s ? std::to_string(s->count()) + " seconds" : std::string{};
+}
+
+/// ", min_lag, min_count, min_interval" of next_batch_custom, nulls as typed SQL nulls.
+std::string custom_args(pqxx::transaction_base& tx, const batch_options& o) {
+    const auto interval = [&](const std::optional<std::chrono::seconds>& s) {
+        return s ? tx.quote(interval_or_null(s)) + "::interval" : std::string{"null::interval"};
+    };
+    return ", " + interval(o.min_lag) + ", " +
+           (o.min_count ? std::to_string(*o.min_count) + "::int4" : std::string{"null::int4"}) +
+           ", " + interval(o.min_interval);
 }
 
 std::optional<std::string> opt_text(const pqxx::field& f) {
@@ -105,6 +137,31 @@ void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
     }
 }
 
+std::int64_t consumer::coop_next_batch(pqxx::connection_base& conn) {
+    pqxx::work tx{conn, "pgqpp_coop_next"};
+    const auto dead = coop_->dead_interval
+                          ? tx.quote(interval_or_null(coop_->dead_interval)) + "::interval"
+                          : std::string{"null::interval"};
+    const auto r = tx.exec_params("select pgq_coop.next_batch_custom($1, $2, $3" +
+                                      custom_args(tx, options_) + ", " + dead + ")",
+                                  queue_, name_, coop_->subconsumer);
+    pgqpp::commit(tx);
+    return r[0][0].is_null() ? 0 : r[0][0].as<std::int64_t>();
+}
+
+void consumer::finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id) {
+    if (!coop_) {
+        tx.exec_params("select pgq.finish_batch($1)", batch_id);
+        return;
+    }
+    // 0: another member took the batch over (we looked dead) and finished it first.
+    if (tx.exec_params("select pgq_coop.finish_batch($1)", batch_id)[0][0].as<int>() != 1)
+        throw pgqpp::batch_not_found{"batch " + std::to_string(batch_id) + " of " + name_ +
+                                     "." + coop_->subconsumer +
+                                     " was finished by another member (taken over after "
+                                     "dead_interval): rolled back"};
+}
+
 batch_result consumer::process_one(pqxx::connection_base& conn) {
     return process_one(conn, nullptr);
 }
@@ -115,23 +172,21 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
     has_bulk_retry(conn);  // outside the batch transaction, once per connection
     batch_result result;
     try {
+        std::int64_t coop_batch = 0;
+        if (coop_) {
+            coop_batch = coop_next_batch(conn);
+            if (!coop_batch) return result;
+        }
         pqxx::work tx{conn, "pgqpp_batch"};
-        // The nulls of next_batch_custom are passed as SQL nulls (empty optional strings).
-        const std::string lag = interval_or_null(options_.min_lag);
-        const std::string ival = interval_or_null(options_.min_interval);
-        std::string sql =
-            "select batch_id, cur_tick_id, prev_tick_id, "
-            "extract(epoch from now() - cur_tick_time)::float8 "
-            "from pgq.next_batch_custom($1, $2, " +
-            (options_.min_lag ? tx.quote(lag) + "::interval" : std::string{"null::interval"}) +
-            ", " +
-            (options_.min_count ? std::to_string(*options_.min_count) + "::int4"
-                                : std::string{"null::int4"}) +
-            ", " +
-            (options_.min_interval ? tx.quote(ival) + "::interval"
-                                   : std::string{"null::interval"}) +
-            ")";
-        const pqxx::result b = tx.exec_params(sql, queue_, name_);
+        const pqxx::result b =
+            coop_ ? tx.exec_params("select $1::bigint, tick_id, prev_tick_id, "
+                                   "extract(epoch from lag)::float8 from pgq.get_batch_info($1)",
+                                   coop_batch)
+                  : tx.exec_params("select batch_id, cur_tick_id, prev_tick_id, "
+                                   "extract(epoch from now() - cur_tick_time)::float8 "
+                                   "from pgq.next_batch_custom($1, $2" +
+                                       custom_args(tx, options_) + ")",
+                                   queue_, name_);
         if (b.empty() || b[0][0].is_null()) {
             pgqpp::commit(tx);
             return result;
@@ -146,11 +201,18 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         std::optional<pqxx::work> ttx;
         if (mode_ == delivery::remote_exactly_once) {
             ttx.emplace(*target, "pgqpp_target");
+            // A previous run of this consumer may have been killed while the target was
+            // committing its batch; that commit can still be in progress on the server.
+            // Checking is_batch_done before it is visible would apply the batch twice, so
+            // wait for any such transaction first (it holds this lock until it ends), and
+            // check in the next statement, whose snapshot sees its outcome.
+            ttx->exec_params("select pg_advisory_xact_lock(hashtextextended($1, 0))",
+                             "pgqpp.consumer.target." + name_);
             if (ttx->exec_params("select pgq_ext.is_batch_done($1, $2)", name_, info.batch_id)[0][0]
                     .as<bool>()) {
                 ttx->abort();
                 result.skipped = true;
-                tx.exec_params("select pgq.finish_batch($1)", info.batch_id);
+                finish_batch(tx, info.batch_id);
                 pgqpp::commit(tx);
                 return result;
             }
@@ -228,7 +290,7 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
             pgqpp::commit(*ttx);
             detail::failpoint("after_target_commit");
         }
-        tx.exec_params("select pgq.finish_batch($1)", info.batch_id);
+        finish_batch(tx, info.batch_id);
         detail::failpoint("before_queue_commit");
         pgqpp::commit(tx);
         return result;

@@ -32,9 +32,27 @@ void add_consumer_options(rt::options_table& t) {
     t.add(rt::opt::integer("max_retries", "0",
                            "A retry of an event retried this many times goes to the dead "
                            "letters instead (pgqpp's SQL only; 0: retry forever)."));
+    t.add(rt::opt::string("subconsumer", "",
+                          "Cooperative consumer (pgq_coop): this process's member name; the "
+                          "members of one consumer share its batches (empty: not cooperative)."));
+    t.add(rt::opt::duration("dead_interval", "0",
+                            "Cooperative: take over the open batch of a member inactive this "
+                            "long (a dead process); longer than any batch (0: never)."));
     t.add(rt::opt::string("target_db", "",
                           "remote delivery: connection string of the database (with schema "
                           "pgq_ext) that the handler writes to."));
+}
+
+std::optional<coop_options> coop_options_from(const rt::config& cfg) {
+    const auto dead =
+        std::chrono::duration_cast<std::chrono::seconds>(cfg.get_duration("dead_interval"));
+    if (cfg.get_string("subconsumer").empty()) {
+        if (dead.count() > 0) throw std::invalid_argument{"dead_interval needs subconsumer"};
+        return std::nullopt;
+    }
+    coop_options o{cfg.get_string("subconsumer"), std::nullopt};
+    if (dead.count() > 0) o.dead_interval = dead;
+    return o;
 }
 
 batch_options batch_options_from(const rt::config& cfg) {
@@ -90,15 +108,16 @@ consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader&
 consumer_daemon::~consumer_daemon() = default;
 
 bool consumer_daemon::start() {
-    if (consumer_.mode() == delivery::remote_exactly_once) {
-        try {
+    try {
+        consumer_.set_coop(coop_options_from(cfg_));
+        if (consumer_.mode() == delivery::remote_exactly_once) {
             if (cfg_.get_string("target_db").empty())
                 throw std::invalid_argument{"remote delivery needs target_db"};
             target_db_.emplace(cfg_.get_string("target_db"));
-        } catch (const std::exception& e) {
-            log_.critical("{}", e.what());
-            return false;
         }
+    } catch (const std::exception& e) {
+        log_.critical("{}", e.what());
+        return false;
     }
     daemon_.on_stop([this](int) { stop(); });
     daemon_.on_reload([this] { reload(); });
@@ -110,10 +129,11 @@ bool consumer_daemon::start() {
         log_.critical("{}", e.what());
         return false;
     }
-    log_.info("consuming ({} delivery)",
+    log_.info("consuming ({} delivery{})",
               consumer_.mode() == delivery::local_exactly_once    ? "local exactly-once"
               : consumer_.mode() == delivery::remote_exactly_once ? "remote exactly-once"
-                                                                  : "at-least-once");
+                                                                  : "at-least-once",
+              consumer_.coop() ? ", cooperative member " + consumer_.coop()->subconsumer : "");
     stats_.start();
     ticks_.start();
     connect();
@@ -226,8 +246,12 @@ void consumer_daemon::reload() {
         rt::setup_logging(rt::logging_settings::from(next));
         stats_.set_period(next.get_duration("stats_period"));
         consumer_.set_options(batch_options_from(next));
+        auto coop = coop_options_from(next);
+        if (coop && consumer_.coop() && coop->subconsumer == consumer_.coop()->subconsumer)
+            consumer_.set_coop(coop);  // a new dead_interval
         for (const auto& key : cfg_.changed_keys(next)) {
             if (key == "db" || key == "queue" || key == "consumer" || key == "delivery" ||
+                key == "subconsumer" ||
                 key.rfind("metrics_", 0) == 0)
                 log_.warn("{} changed: takes effect after a restart", key);
         }

@@ -16,6 +16,8 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -278,6 +280,104 @@ TEST_P(ConsumerTest, RemoteExactlyOnceWritesTheTargetOnceAndSkipsADoneBatch) {
     EXPECT_EQ(calls, 0);
     EXPECT_EQ(target_rows()[0].as<long>(), 200);
     EXPECT_FALSE(c.process_one(*conn_, &target).got_batch);
+}
+
+// Cooperative consumers (pgq_coop): members of one consumer take different batches; the
+// batch of a member that died (here: failed and never came back) is taken over after
+// dead_interval; every row once.
+TEST_P(ConsumerTest, CoopMembersShareBatchesAndTakeOverADeadMembersBatch) {
+    auto insert = [](const pc::event& ev, pc::batch_context& b) {
+        b.tx().exec_params("insert into sink values ($1, $2)", ev.id, ev.data);
+        return pc::outcome::done();
+    };
+    bool m1_fails = true;
+    pc::consumer m1{"q", "c", pc::delivery::local_exactly_once,
+                    [&](const pc::event& ev, pc::batch_context& b) {
+                        if (m1_fails) throw std::runtime_error{"m1 dies"};
+                        return insert(ev, b);
+                    }};
+    pc::consumer m2{"q", "c", pc::delivery::local_exactly_once, insert};
+    m1.set_coop(pc::coop_options{"m1", std::chrono::seconds{1}});
+    m2.set_coop(pc::coop_options{"m2", std::chrono::seconds{1}});
+    if (GetParam() == template_kind::pgq) {  // the real PgQ's template has no pgq_coop
+        try {
+            m1.register_consumer(*conn_);
+            FAIL() << "no error without pgq_coop";
+        } catch (const pgqpp::error& e) {
+            EXPECT_EQ(e.code(), pgqpp::errc::feature_not_available);
+            EXPECT_NE(std::string{e.what()}.find("pgq_coop"), std::string::npos);
+        }
+        return;
+    }
+    pqxx::connection conn2{db_->conninfo()};
+    m1.register_consumer(*conn_);
+    m2.register_consumer(conn2);
+    produce(100);
+    produce(100);
+    produce(100);
+    EXPECT_THROW(m1.process_one(*conn_), std::runtime_error);
+    const auto held = count("select current_batch from pgq.get_consumer_info('q', 'c.m1')");
+    ASSERT_GT(held, 0) << "m1 keeps its batch after a failure";
+    auto r = m2.process_one(conn2);
+    ASSERT_TRUE(r.got_batch);
+    EXPECT_NE(r.info.batch_id, held) << "m2 does not get m1's batch while m1 is alive";
+    EXPECT_EQ(r.events, 100);
+    std::this_thread::sleep_for(std::chrono::milliseconds{1200});  // m1 now looks dead
+    r = m2.process_one(conn2);
+    ASSERT_TRUE(r.got_batch);
+    EXPECT_EQ(r.info.batch_id, held) << "m2 takes over m1's batch after dead_interval";
+    EXPECT_EQ(r.events, 100);
+    m1_fails = false;
+    r = m1.process_one(*conn_);  // m1 comes back: a fresh batch, not the one taken over
+    ASSERT_TRUE(r.got_batch);
+    EXPECT_NE(r.info.batch_id, held);
+    EXPECT_FALSE(m1.process_one(*conn_).got_batch);
+    EXPECT_FALSE(m2.process_one(conn2).got_batch);
+    EXPECT_EQ(count("select count(*) from sink"), 300);
+    EXPECT_EQ(count("select count(distinct ev_id) from sink"), 300);
+    EXPECT_THROW(m1.set_coop(pc::coop_options{"", {}}), std::invalid_argument);
+    pc::consumer remote{"q", "c", pc::delivery::remote_exactly_once, insert};
+    EXPECT_THROW(remote.set_coop(pc::coop_options{"m3", {}}), std::invalid_argument);
+}
+
+// A live member that looked dead (its batch outlasted dead_interval): the other member takes
+// the batch over and finishes it first; the slow one's finish_batch finds the batch gone and
+// rolls back, so each row is still written once.
+TEST_P(ConsumerTest, CoopLiveMemberTakenOverRollsBackItsCopy) {
+    if (GetParam() == template_kind::pgq) GTEST_SKIP() << "the real PgQ's template has no pgq_coop";
+    execute(*conn_, "create table sink2 (ev_id bigint, ev_data text)");  // no key: duplicates show
+    auto insert = [](const pc::event& ev, pc::batch_context& b) {
+        b.tx().exec_params("insert into sink2 values ($1, $2)", ev.id, ev.data);
+        return pc::outcome::done();
+    };
+    pqxx::connection conn2{db_->conninfo()};
+    pc::consumer fast{"q", "c", pc::delivery::local_exactly_once, insert};
+    fast.set_coop(pc::coop_options{"fast", std::chrono::seconds{1}});
+    pc::batch_result fast_result;
+    bool first = true;
+    pc::consumer slow{"q", "c", pc::delivery::local_exactly_once,
+                      [&](const pc::event& ev, pc::batch_context& b) {
+                          if (std::exchange(first, false)) {
+                              std::this_thread::sleep_for(std::chrono::milliseconds{1200});
+                              fast_result = fast.process_one(conn2);  // takes our batch over
+                          }
+                          return insert(ev, b);
+                      }};
+    slow.set_coop(pc::coop_options{"slow", std::chrono::seconds{1}});
+    slow.register_consumer(*conn_);
+    fast.register_consumer(conn2);
+    produce(50);
+    try {
+        slow.process_one(*conn_);
+        FAIL() << "the slow member finished a batch taken over";
+    } catch (const pgqpp::error& e) {
+        EXPECT_EQ(e.code(), pgqpp::errc::batch_not_found) << e.what();
+    }
+    EXPECT_TRUE(fast_result.got_batch);
+    EXPECT_EQ(fast_result.events, 50);
+    EXPECT_EQ(count("select count(*) from sink2"), 50);
+    EXPECT_EQ(count("select count(distinct ev_id) from sink2"), 50);
+    EXPECT_FALSE(slow.process_one(*conn_).got_batch);
 }
 
 INSTANTIATE_TEST_SUITE_P(Templates, ConsumerTest,

@@ -103,6 +103,23 @@ struct batch_options {
     std::optional<std::int32_t> max_retries;
 };
 
+/**
+ * Cooperative consumers (PgQ's pgq_coop): several processes share one consumer's position,
+ * each a member ("subconsumer") taking whole batches. A member's subscription is named
+ * "<consumer>.<subconsumer>"; pgq_coop must be installed in the queue's database (pgqpp's
+ * pgq_sql/pgq_coop, or the pgq_coop extension). Delivery local_exactly_once or
+ * at_least_once (remote_exactly_once is refused: pgq_ext tracks a batch per member, and a
+ * batch taken over from a dead member would be checked under the wrong name).
+ */
+struct coop_options {
+    std::string subconsumer;  ///< this member's name, unique within the consumer
+    /// Take over the open batch of a member that has not been active for this long (its
+    /// process died); empty: never. Must exceed the longest batch: a live member's batch
+    /// taken over is processed twice, and then only one of the two finishes it (the other
+    /// is rolled back with batch_not_found), so exactly-once still holds in local delivery.
+    std::optional<std::chrono::seconds> dead_interval;
+};
+
 /// What process_one() did.
 struct batch_result {
     bool got_batch = false;  ///< false: no batch yet (wait for a tick)
@@ -134,12 +151,19 @@ public:
     void on_batch_start(batch_hook h) { on_start_ = std::move(h); }
     void on_batch_end(batch_hook h) { on_end_ = std::move(h); }
     void set_options(const batch_options& o) { options_ = o; }
+    /// Makes this consumer one member of a cooperative consumer (coop_options), or a plain
+    /// consumer again (nullopt). Throws std::invalid_argument for an empty member name or
+    /// remote_exactly_once delivery.
+    void set_coop(std::optional<coop_options> coop);
+    const std::optional<coop_options>& coop() const { return coop_; }
 
     const std::string& queue() const { return queue_; }
     const std::string& name() const { return name_; }
     delivery mode() const { return mode_; }
 
     /// pgq.register_consumer (a no-op if already registered). Throws no_such_queue.
+    /// Cooperative: pgq_coop.register_subconsumer (registers the consumer too); throws
+    /// feature_not_available when the database has no pgq_coop.
     void register_consumer(pqxx::connection_base& conn);
 
     /**
@@ -150,6 +174,14 @@ public:
      * Any exception (the handler's included) rolls everything back and is rethrown,
      * translated into pgqpp::error where it came from libpqxx: the batch stays open and the
      * next call gets the same batch again.
+     *
+     * Cooperative (set_coop): pgq_coop.next_batch_custom(queue, consumer, member, min_lag,
+     * min_count, min_interval, dead_interval) commits first, in a transaction of its own (the
+     * batch belongs to this member from then on, and the other members are not held up by
+     * the lock it takes); then the events, handler and retries as above and
+     * pgq_coop.finish_batch in the batch's transaction. A finish_batch that finds the batch
+     * no longer ours (taken over by another member meanwhile) rolls the batch back and
+     * throws batch_not_found.
      */
     batch_result process_one(pqxx::connection_base& conn);
 
@@ -165,6 +197,10 @@ public:
     bool has_dead_letters(pqxx::connection_base& conn);
 
 private:
+    /// Cooperative: pgq_coop.next_batch_custom in a committed transaction; 0: no batch.
+    std::int64_t coop_next_batch(pqxx::connection_base& conn);
+    /// pgq.finish_batch, or pgq_coop.finish_batch checked to be ours.
+    void finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id);
     void flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
                        std::map<std::int64_t, std::vector<std::int64_t>>& retries,
                        pqxx::connection_base& conn);
@@ -174,6 +210,7 @@ private:
     delivery mode_;
     event_handler handler_;
     batch_options options_;
+    std::optional<coop_options> coop_;
     batch_hook on_start_, on_end_;
     const pqxx::connection_base* bulk_checked_for_ = nullptr;
     bool bulk_ = false;

@@ -21,11 +21,15 @@
 namespace pgqpp::consumer {
 
 /// Adds the consumer's options to @p table: db, queue, consumer, delivery, poll_period,
-/// min_lag, min_count, min_interval, fetch_size, target_db (and none of the standard ones).
+/// min_lag, min_count, min_interval, fetch_size, max_retries, subconsumer, dead_interval,
+/// target_db (and none of the standard ones).
 void add_consumer_options(runtime::options_table& table);
 
 /// Reads batch_options from a config made with add_consumer_options.
 batch_options batch_options_from(const runtime::config& cfg);
+/// Reads coop_options (subconsumer, dead_interval) from such a config; nullopt without a
+/// subconsumer. Throws std::invalid_argument for dead_interval without subconsumer.
+std::optional<coop_options> coop_options_from(const runtime::config& cfg);
 
 class consumer_daemon {
 public:

@@ -1,0 +1,10 @@
+# Crash tests of the consumer runtime (tests/crash, docs/consumer.md): consumer daemons
+# (examples/consumer/mirror_consumer) killed, their backends terminated and their database
+# restarted (a private cluster) while they work; each event's effect must be there once.
+if(TARGET example_mirror_consumer)
+    # Three cooperative members, one SIGKILLed holding a batch: taken over, each row once.
+    pgqpp_add_script_test(crash.coop_members
+        COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/coop_members_test.py"
+            "$<TARGET_FILE:example_mirror_consumer>"
+        TIMEOUT 120)
+endif()
