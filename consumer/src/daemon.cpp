@@ -4,8 +4,10 @@
 #include <pgqpp/admin.hpp>
 #include <pgqpp/error.hpp>
 
+#include <boost/asio/post.hpp>
 #include <pqxx/pqxx>
 
+#include <chrono>
 #include <utility>
 
 namespace pgqpp::consumer {
@@ -85,6 +87,7 @@ consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader&
                      .add("batches", std::exchange(period_batches_, 0))
                      .add("retries", std::exchange(period_retries_, 0))
                      .add("lag_s", last_lag_);
+                 if (lag_events_ >= 0) line.add("lag_events", lag_events_);
              }},
       events_total_{metrics_.counter("pgqpp_consumer_events_total", "Events processed.", {})
                         .labels({})},
@@ -101,11 +104,19 @@ consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader&
                         .labels({})},
       lag_seconds_{metrics_.gauge("pgqpp_consumer_lag_seconds",
                                   "Age of the end tick of the last batch.", {})
-                       .labels({})} {
+                       .labels({})},
+      lag_events_gauge_{metrics_.gauge("pgqpp_consumer_lag_events",
+                                       "Events not yet consumed (pgq.get_consumer_info's "
+                                       "pending_events, once per stats period).",
+                                       {})
+                            .labels({})},
+      io_{io} {
     consumer_.set_options(batch_options_from(cfg_));
 }
 
-consumer_daemon::~consumer_daemon() = default;
+consumer_daemon::~consumer_daemon() {
+    worker_.join();  // a batch still running finishes first (it owns conn_ and consumer_)
+}
 
 bool consumer_daemon::start() {
     try {
@@ -182,25 +193,72 @@ void consumer_daemon::connect() {
 
 void consumer_daemon::work() {
     if (stopping_) return;
-    batch_result r;
+    // pending_events once per stats period (a cheap query, but not one per batch).
+    const auto now = std::chrono::steady_clock::now();
+    const bool query_lag = now - last_lag_query_ >= cfg_.get_duration("stats_period");
+    if (query_lag) last_lag_query_ = now;
+    busy_ = true;
+    busy_guard_.emplace(io_.get_executor());
+    boost::asio::post(worker_, [this, query_lag] {
+        // Before the batch: during a long one, the gauge shows the backlog.
+        if (query_lag) {
+            if (auto lag = read_lag()) boost::asio::post(io_, [this, l = *lag] { set_lag(l); });
+        }
+        batch_outcome out;
+        try {
+            out.result = consumer_.process_one(*conn_, target_.get());
+        } catch (...) {
+            out.error = std::current_exception();
+        }
+        boost::asio::post(io_, [this, out = std::move(out)]() mutable { batch_done(std::move(out)); });
+    });
+}
+
+std::optional<std::pair<std::int64_t, double>> consumer_daemon::read_lag() {
     try {
-        r = consumer_.process_one(*conn_, target_.get());
-    } catch (...) {
-        return batch_failed(std::current_exception());
+        pqxx::nontransaction tx{*conn_, "pgqpp_lag"};
+        const auto r = tx.exec_params("select pending_events, extract(epoch from lag)::float8 "
+                                      "from pgq.get_consumer_info($1, $2)",
+                                      consumer_.queue(), consumer_.name());
+        if (r.empty() || r[0][0].is_null()) return std::nullopt;
+        return std::pair{r[0][0].as<std::int64_t>(), r[0][1].is_null() ? 0.0 : r[0][1].as<double>()};
+    } catch (const std::exception&) {
+        return std::nullopt;  // only statistics: a broken connection shows in the batch
     }
+}
+
+void consumer_daemon::set_lag(std::pair<std::int64_t, double> lag) {
+    lag_events_ = lag.first;
+    lag_events_gauge_.set(static_cast<double>(lag_events_));
+    last_lag_ = lag.second;
+    lag_seconds_.set(last_lag_);
+}
+
+void consumer_daemon::batch_done(batch_outcome out) {
+    busy_ = false;
+    busy_guard_.reset();
+    if (pending_) apply(*std::exchange(pending_, std::nullopt));
+    const batch_result& r = out.result;
+    if (!out.error && r.got_batch) {
+        period_events_ += r.events;
+        period_retries_ += r.retried;
+        ++period_batches_;
+        last_lag_ = r.info.lag_seconds;
+        events_total_.inc(static_cast<double>(r.events));
+        retries_total_.inc(static_cast<double>(r.retried));
+        dead_total_.inc(static_cast<double>(r.dead));
+        batches_total_.inc();
+        lag_seconds_.set(r.info.lag_seconds);
+    }
+    if (stopping_) {
+        if (out.error) errors_total_.inc();
+        return finish_stop();
+    }
+    if (out.error) return batch_failed(out.error);
     batch_backoff_.reset();
     if (!r.got_batch) return wait_for_tick();
-    period_events_ += r.events;
-    period_retries_ += r.retried;
-    ++period_batches_;
-    last_lag_ = r.info.lag_seconds;
-    events_total_.inc(static_cast<double>(r.events));
-    retries_total_.inc(static_cast<double>(r.retried));
-    dead_total_.inc(static_cast<double>(r.dead));
-    batches_total_.inc();
-    lag_seconds_.set(r.info.lag_seconds);
-    // Next batch at once, but through the io_context so that signals get a turn.
-    boost::asio::post(retry_timer_.get_executor(), [this] { work(); });
+    // Next batch at once (through the io_context, so that signals get a turn).
+    boost::asio::post(io_, [this] { work(); });
 }
 
 void consumer_daemon::wait_for_tick() {
@@ -243,34 +301,48 @@ void consumer_daemon::batch_failed(std::exception_ptr e) {
 void consumer_daemon::reload() {
     try {
         rt::config next = loader_.reload();
+        pending_settings settings{batch_options_from(next), coop_options_from(next)};
         rt::setup_logging(rt::logging_settings::from(next));
         stats_.set_period(next.get_duration("stats_period"));
-        consumer_.set_options(batch_options_from(next));
-        auto coop = coop_options_from(next);
-        if (coop && consumer_.coop() && coop->subconsumer == consumer_.coop()->subconsumer)
-            consumer_.set_coop(coop);  // a new dead_interval
         for (const auto& key : cfg_.changed_keys(next)) {
             if (key == "db" || key == "queue" || key == "consumer" || key == "delivery" ||
-                key == "subconsumer" ||
-                key.rfind("metrics_", 0) == 0)
+                key == "subconsumer" || key == "target_db" || key.rfind("metrics_", 0) == 0)
                 log_.warn("{} changed: takes effect after a restart", key);
         }
         cfg_ = std::move(next);
+        // The consumer belongs to the worker while a batch runs: apply after it.
+        if (busy_)
+            pending_ = std::move(settings);
+        else
+            apply(settings);
         log_.info("configuration reloaded");
     } catch (const std::exception& e) {
         log_.error("reload failed, keeping the old configuration: {}", e.what());
     }
 }
 
+void consumer_daemon::apply(const pending_settings& s) {
+    consumer_.set_options(s.options);
+    if (s.coop && consumer_.coop() && s.coop->subconsumer == consumer_.coop()->subconsumer)
+        consumer_.set_coop(s.coop);  // a new dead_interval; a new member name needs a restart
+}
+
 void consumer_daemon::stop() {
-    // Batches run synchronously on the io_context: a signal is handled between batches, so
-    // the current batch has been finished (or rolled back) when we get here.
     stopping_ = true;
-    stats_.report_now();
-    stats_.stop();
     startup_.cancel();
     ticks_.stop();
     retry_timer_.cancel();
+    if (busy_) {
+        // The batch on the worker is finished (or rolled back) first; batch_done comes back.
+        log_.info("stopping after the current batch");
+        return;
+    }
+    finish_stop();
+}
+
+void consumer_daemon::finish_stop() {
+    stats_.report_now();
+    stats_.stop();
     http_.reset();
 }
 

@@ -7,6 +7,7 @@ Uses Debian's /usr/bin/python3 (psycopg2 is a Debian package).
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -82,6 +83,14 @@ def consumer_done(db, queue, consumer):
         "   and not exists (select 1 from pgq.get_consumer_info(%s) "
         "                    where consumer_name like %s and current_batch is not null)",
         (queue, consumer, queue, queue, consumer.replace("_", r"\_") + ".%"))
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def wait_for(what, fn, timeout, daemons=()):

@@ -7,4 +7,9 @@ if(TARGET example_mirror_consumer)
         COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/coop_members_test.py"
             "$<TARGET_FILE:example_mirror_consumer>"
         TIMEOUT 120)
+    # A long batch: /metrics and the stats line meanwhile, SIGTERM finishes it and exits 0.
+    pgqpp_add_script_test(crash.long_batch
+        COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/long_batch_test.py"
+            "$<TARGET_FILE:example_mirror_consumer>"
+        TIMEOUT 120)
 endif()

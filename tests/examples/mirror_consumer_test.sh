@@ -110,7 +110,7 @@ hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status")
 t2=$(date +%s.%N)
 metrics=$(/usr/bin/python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$port/metrics', timeout=10).read().decode())")
 for m in pgqpp_consumer_events_total pgqpp_consumer_batches_total pgqpp_consumer_retries_total \
-         pgqpp_consumer_errors_total pgqpp_consumer_lag_seconds; do
+         pgqpp_consumer_errors_total pgqpp_consumer_lag_seconds pgqpp_consumer_lag_events; do
     grep -q "^$m " <<<"$metrics" || fail "/metrics has no $m"
 done
 [[ $(awk '$1 == "pgqpp_consumer_events_total" {print $2}' <<<"$metrics") == "$big" ]] ||
@@ -120,6 +120,7 @@ for _ in $(seq 100); do grep -q "configuration reloaded" "$work/out.log" && brea
 grep -q "configuration reloaded" "$work/out.log" || fail "no reload after SIGHUP"
 for _ in $(seq 30); do grep -q "{events: " "$work/out.log" && break; sleep 0.1; done
 grep -q "{events: " "$work/out.log" || fail "no stats line"
+grep -q "lag_events: " "$work/out.log" || fail "no lag_events in the stats line (pending_events)"
 stop
 lines=$(wc -l <"$work/big.out")
 [[ $lines -eq $big ]] || fail "big batch: $lines lines, expected $big"

@@ -5,18 +5,28 @@
 /// SIGINT stop after the current batch (exit 0), SIGHUP reloads; lost connections and failed
 /// batches are retried with backoff (same batch, never skipped); bad settings or a missing
 /// queue exit 1 at once; a stats line and /metrics.
+///
+/// Batches run on a worker thread of the daemon's (one at a time; the database connections
+/// belong to the worker while a batch runs), so the io_context stays free for signals, the
+/// stats line and reloads however long a batch takes. The handler runs on that thread.
 #pragma once
 
 #include <pgqpp/consumer/consumer.hpp>
 #include <pgqpp/runtime/runtime.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <pqxx/connection>
 
+#include <chrono>
+#include <cstdint>
+#include <exception>
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace pgqpp::consumer {
 
@@ -43,8 +53,25 @@ public:
     int exit_code() const { return exit_code_; }
 
 private:
+    /// What a batch run on the worker brings back to the io_context.
+    struct batch_outcome {
+        batch_result result;
+        std::exception_ptr error;
+    };
+    /// Settings a SIGHUP brought while a batch ran: applied when it is back.
+    struct pending_settings {
+        batch_options options;
+        std::optional<coop_options> coop;
+    };
+
     void connect();
     void work();
+    void batch_done(batch_outcome out);
+    /// On the worker: pgq.get_consumer_info's pending_events and lag (seconds).
+    std::optional<std::pair<std::int64_t, double>> read_lag();
+    void set_lag(std::pair<std::int64_t, double> lag);
+    void apply(const pending_settings& s);
+    void finish_stop();
     void wait_for_tick();
     void batch_failed(std::exception_ptr e);
     void reload();
@@ -66,6 +93,10 @@ private:
     std::optional<pgqpp::connection_config> target_db_;  ///< remote delivery
     std::unique_ptr<pqxx::connection> target_;
     bool stopping_ = false;
+    bool busy_ = false;  ///< a batch runs on the worker: conn_/target_/consumer_ are its own
+    std::optional<pending_settings> pending_;
+    std::chrono::steady_clock::time_point last_lag_query_{};
+    std::int64_t lag_events_ = -1;  ///< pgq.get_consumer_info's pending_events (-1: unknown)
     bool connected_once_ = false;
     int exit_code_ = 0;
     std::int64_t period_events_ = 0, period_batches_ = 0, period_retries_ = 0;
@@ -77,6 +108,11 @@ private:
     runtime::counter& dead_total_;
     runtime::counter& errors_total_;
     runtime::gauge& lag_seconds_;
+    runtime::gauge& lag_events_gauge_;
+    boost::asio::io_context& io_;
+    std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>>
+        busy_guard_;  ///< keeps io.run() going while a batch runs
+    boost::asio::thread_pool worker_{1};  ///< last: joined first
 };
 
 }  // namespace pgqpp::consumer
