@@ -1,0 +1,288 @@
+// status [QUEUE] [--watch]: queues and consumers, lag in time and events, the current
+// batches, the rotation state of each queue and what blocks rotation (a consumer whose last
+// tick keeps the oldest table alive, or a transaction older than the rotation point).
+#include "commands.hpp"
+#include "interrupt.hpp"
+#include "output.hpp"
+#include "sql.hpp"
+
+#include <pgqpp/admin.hpp>
+#include <pgqpp/validate.hpp>
+
+#include <pqxx/pqxx>
+
+#include <chrono>
+#include <iostream>
+#include <thread>
+
+namespace pgqctl {
+
+namespace {
+
+
+std::optional<std::int64_t> opt_i64(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return f.as<std::int64_t>();
+}
+
+std::optional<pgqpp::duration> opt_us(const pqxx::field& f) {
+    if (f.is_null()) return std::nullopt;
+    return pgqpp::duration{f.as<std::int64_t>()};
+}
+
+struct old_tx {
+    int pid = 0;
+    std::string user, application, state, database, query;
+    pgqpp::duration age{};
+    std::optional<std::int64_t> xid;  ///< 64-bit, when the transaction has one
+};
+
+/// Everything status shows, read in one snapshot.
+struct snapshot {
+    std::vector<pgqpp::queue_info> queues;
+    std::vector<pgqpp::consumer_info> consumers;
+    json rotation = json::object();   ///< per queue name
+    json problems = json::array();    ///< {queue, kind, message, ...}
+};
+
+json tx_json(const old_tx& t) {
+    return json{{"pid", t.pid},       {"user", t.user},   {"application", t.application},
+                {"state", t.state},   {"database", t.database},
+                {"age_seconds", json_seconds(t.age)}, {"xid", json_opt(t.xid)},
+                {"query", t.query}};
+}
+
+snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& queue) {
+    snapshot s;
+    std::vector<old_tx> txs;
+    pqxx::work tx{conn};
+    // One snapshot for everything, so the numbers agree with each other.
+    tx.exec("set transaction isolation level repeatable read, read only");
+    pgqpp::admin admin{tx};
+    if (queue) {
+        auto q = admin.queue_info(*queue);
+        if (!q) {
+            throw cli_error{exit_not_found, "queue " + quote_name(*queue) + " does not exist in database " +
+                                                conn.dbname()};
+        }
+        s.queues.push_back(*q);
+        s.consumers = admin.consumers(*queue);
+    } else {
+        s.queues = admin.queues();
+        s.consumers = admin.consumers();
+    }
+    for (const auto& r : tx.exec(sql::old_transactions)) {
+        old_tx t;
+        t.pid = r[0].as<int>();
+        t.user = r[1].as<std::string>();
+        t.application = r[2].as<std::string>();
+        t.state = r[3].as<std::string>();
+        t.database = r[4].as<std::string>();
+        t.age = pgqpp::duration{r[5].as<std::int64_t>()};
+        t.xid = opt_i64(r[6]);
+        t.query = r[7].as<std::string>();
+        txs.push_back(std::move(t));
+    }
+    const std::string qtext = queue.value_or("");
+    for (const auto& r : tx.exec_params(sql::rotation_state, queue ? qtext.c_str() : nullptr)) {
+        const auto name = r[0].as<std::string>();
+        const auto step2 = opt_i64(r[6]);
+        const bool due = !r[7].is_null() && r[7].as<bool>();
+        json rot{{"cur_table", r[1].as<int>()},
+                 {"ntables", r[2].as<int>()},
+                 {"period_seconds", json_seconds(opt_us(r[3]))},
+                 {"since_switch_seconds", json_seconds(opt_us(r[4]))},
+                 {"step1_txid", r[5].as<std::int64_t>()},
+                 {"step2_txid", json_opt(step2)},
+                 {"due", due},
+                 {"state", "ok"},
+                 {"blocked_by", json::array()}};
+        if (!step2) rot["state"] = "step2 pending";
+        else if (due) rot["state"] = "due";
+        // Rotation needs every consumer's last tick to be newer than step2: the slowest
+        // consumer's tick snapshot xmin must be past it.
+        const auto slow_xmin = opt_i64(r[10]);
+        if (step2 && due && slow_xmin && *slow_xmin <= *step2) {
+            rot["state"] = "blocked";
+            const auto newest_xmin = opt_i64(r[12]);
+            std::vector<const old_tx*> blockers;
+            for (const auto& t : txs)
+                if (t.xid && *t.xid <= *step2) blockers.push_back(&t);
+            if (newest_xmin && *newest_xmin > *step2) {
+                // A newer tick would let it rotate: the consumer is behind.
+                const auto consumer = r[8].as<std::string>();
+                json b{{"kind", "consumer"},
+                       {"consumer", consumer},
+                       {"last_tick", r[9].as<std::int64_t>()},
+                       {"last_tick_age_seconds", json_seconds(opt_us(r[11]))}};
+                rot["blocked_by"].push_back(b);
+                s.problems.push_back(json{
+                    {"queue", name}, {"kind", "stuck_consumer"}, {"consumer", consumer},
+                    {"message", "rotation blocked by consumer " + quote_name(consumer) +
+                                    ": its last tick " + std::to_string(r[9].as<std::int64_t>()) +
+                                    " is " + format_duration(opt_us(r[11])) +
+                                    " old; let it catch up, or unregister it if it is gone"}});
+            } else if (!blockers.empty()) {
+                for (const auto* t : blockers) {
+                    rot["blocked_by"].push_back(json{{"kind", "transaction"}, {"pid", t->pid}});
+                    s.problems.push_back(json{
+                        {"queue", name}, {"kind", "long_transaction"}, {"transaction", tx_json(*t)},
+                        {"message", "rotation blocked by a transaction older than the last "
+                                    "rotation: pid " + std::to_string(t->pid) + " (user " + t->user +
+                                    (t->application.empty() ? "" : ", " + t->application) + ", " +
+                                    t->state + ", database " + t->database + ") open for " +
+                                    format_duration(t->age) +
+                                    "; end it, e.g. select pg_terminate_backend(" +
+                                    std::to_string(t->pid) + ")"}});
+                }
+            } else {
+                rot["blocked_by"].push_back(json{{"kind", "ticker"}});
+                s.problems.push_back(json{
+                    {"queue", name}, {"kind", "no_ticks"},
+                    {"message", "rotation waits for a tick newer than the last rotation: newest "
+                                "tick is " + format_duration(opt_us(r[13])) +
+                                " old; is the ticker running (and the queue not paused)?"}});
+            }
+        }
+        s.rotation[name] = rot;
+    }
+    tx.commit();
+    return s;
+}
+
+std::string ticker_state(const pgqpp::queue_info& q) {
+    if (q.queue_external_ticker) return "external";
+    return q.queue_ticker_paused ? "paused" : "running";
+}
+
+json queue_json(const pgqpp::queue_info& q, const snapshot& s) {
+    json consumers = json::array();
+    for (const auto& c : s.consumers) {
+        if (c.queue_name != q.queue_name) continue;
+        consumers.push_back(json{{"consumer", c.consumer_name},
+                                 {"lag_seconds", json_seconds(c.lag)},
+                                 {"pending_events", json_opt(c.pending_events)},
+                                 {"last_tick", json_opt(c.last_tick)},
+                                 {"current_batch", json_opt(c.current_batch)},
+                                 {"next_tick", json_opt(c.next_tick)},
+                                 {"last_seen_seconds", json_seconds(c.last_seen)}});
+    }
+    return json{{"queue", q.queue_name},
+                {"ticker", ticker_state(q)},
+                {"last_tick", json_opt(q.last_tick_id)},
+                {"tick_age_seconds", json_seconds(q.ticker_lag)},
+                {"events_per_second", q.ev_per_sec ? json(*q.ev_per_sec) : json(nullptr)},
+                {"new_events", json_opt(q.ev_new)},
+                {"rotation", s.rotation.value(q.queue_name, json::object())},
+                {"consumers", consumers}};
+}
+
+json status_json(pqxx::connection& conn, const snapshot& s) {
+    json queues = json::array();
+    for (const auto& q : s.queues) queues.push_back(queue_json(q, s));
+    return json{{"database", conn.dbname()}, {"queues", queues}, {"problems", s.problems}};
+}
+
+void print_human(const snapshot& s) {
+    table qt{{"QUEUE", "TICKER", "LAST TICK", "TICK AGE", "EV/S", "NEW", "TABLE", "ROTATED",
+              "ROTATION"}};
+    for (const auto& q : s.queues) {
+        const auto rot = s.rotation.value(q.queue_name, json::object());
+        char rate[32] = "-";
+        if (q.ev_per_sec) std::snprintf(rate, sizeof rate, "%.1f", *q.ev_per_sec);
+        std::string since = "-";
+        if (rot.contains("since_switch_seconds") && rot["since_switch_seconds"].is_number())
+            since = format_duration(pgqpp::duration{static_cast<std::int64_t>(
+                        rot["since_switch_seconds"].get<double>() * 1e6)}) + " ago";
+        qt.add({q.queue_name, ticker_state(q), format_opt(q.last_tick_id),
+                format_duration(q.ticker_lag), rate, format_opt(q.ev_new),
+                std::to_string(q.queue_cur_table) + "/" + std::to_string(q.queue_ntables), since,
+                rot.value("state", "-")});
+    }
+    if (qt.empty()) {
+        std::cout << "no queues\n";
+        return;
+    }
+    qt.print(std::cout);
+    table ct{{"QUEUE", "CONSUMER", "LAG", "PENDING", "LAST TICK", "BATCH", "LAST SEEN"}};
+    for (const auto& c : s.consumers) {
+        ct.add({c.queue_name, c.consumer_name, format_duration(c.lag), format_opt(c.pending_events),
+                format_opt(c.last_tick),
+                c.current_batch ? std::to_string(*c.current_batch) + " (to tick " +
+                                      format_opt(c.next_tick) + ")"
+                                : "-",
+                format_duration(c.last_seen) + (c.last_seen ? " ago" : "")});
+    }
+    std::cout << '\n';
+    if (ct.empty()) std::cout << "no consumers\n";
+    else ct.print(std::cout);
+    if (!s.problems.empty()) {
+        std::cout << "\nProblems:\n";
+        for (const auto& p : s.problems)
+            std::cout << "  queue " << quote_name(p["queue"].get<std::string>()) << ": "
+                      << p["message"].get<std::string>() << '\n';
+    }
+}
+
+
+}  // namespace
+
+int cmd_status(context& ctx) {
+    std::string queue;
+    double interval = 2.0;
+    int iterations = 0;
+    po::options_description opts{"Options"};
+    opts.add_options()
+        ("queue", po::value<std::string>(&queue), "only this queue")
+        ("watch,w", po::bool_switch(), "refresh until interrupted (in place on a terminal; "
+                                       "with --json one JSON document per line)")
+        ("interval", po::value<double>(&interval)->default_value(2.0), "seconds between refreshes")
+        ("iterations", po::value<int>(&iterations)->default_value(0),
+         "with --watch: stop after this many refreshes (0: never)");
+    po::positional_options_description pos;
+    pos.add("queue", 1);
+    po::variables_map vm;
+    if (!ctx.parse("[QUEUE] [--watch [--interval SECONDS]]\n\n"
+                   "Queues and consumers: lag in time and events, last tick, current batch, "
+                   "rotation state,\nand what blocks rotation (a stuck consumer, a long "
+                   "transaction, no ticks).",
+                   opts, pos, vm))
+        return exit_ok;
+    if (interval <= 0) throw cli_error{exit_usage, "status: --interval must be positive"};
+    std::optional<std::string> only;
+    if (vm.count("queue")) {
+        pgqpp::validate_queue_name(queue);
+        only = queue;
+    }
+    auto& conn = ctx.conn();
+    require_pgq(conn);
+    const bool watch = vm["watch"].as<bool>();
+    if (!watch) {
+        const auto s = read_status(conn, only);
+        if (ctx.json()) print_json(status_json(conn, s));
+        else print_human(s);
+        return exit_ok;
+    }
+    stop_on_signals();
+    const bool tty = is_tty(1);
+    for (int n = 1; !stop_requested(); ++n) {
+        const auto s = read_status(conn, only);
+        if (ctx.json()) {
+            std::cout << status_json(conn, s).dump() << std::endl;
+        } else {
+            if (tty) std::cout << "\x1b[H\x1b[2J";  // home + clear: refresh in place
+            std::cout << "pgqctl status  " << conn.dbname() << "  "
+                      << format_time(std::chrono::time_point_cast<pgqpp::duration>(
+                             std::chrono::system_clock::now()))
+                      << "  (every " << interval << " s, Ctrl-C to stop)\n\n";
+            print_human(s);
+            if (!tty) std::cout << '\n';
+            std::cout << std::flush;
+        }
+        if (iterations > 0 && n >= iterations) break;
+        sleep_unless_stopped(interval);
+    }
+    return exit_ok;
+}
+
+}  // namespace pgqctl
