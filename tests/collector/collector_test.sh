@@ -67,7 +67,6 @@ start_worker() {  # start_worker NAME
 for w in w1 w2 w3; do start_worker $w; done
 
 # The jobs, one or two per transaction (so that there are many small batches to share).
-jobs=0
 add_jobs() {  # add_jobs SOURCE MAILBOX...
     local source=$1 m
     shift
@@ -154,7 +153,7 @@ echo "ok: dead letters: down after $down_requests attempts, missing-frank at onc
 # The per-source limit, as the mail server counted it.
 stats >"$work/stats"
 cat "$work/stats"
-while read -r source requests failures max; do
+while read -r source _ _ max; do
     [[ $max -le $limit ]] || fail "$source had $max concurrent requests, limit $limit"
 done <"$work/stats"
 echo "ok: at most $limit concurrent requests per source (max seen: $(awk '{print $1 "=" $4}' "$work/stats" | tr '\n' ' '))"

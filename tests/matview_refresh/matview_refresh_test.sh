@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # matview_refresh_test.sh BINARY: examples/matview_refresh as a process against two
-# databases of the ctest run's cluster: "shop" (queue, tables with pgq.jsontriga, three
+# databases of the ctest run's cluster: "shop" (queue, tables with pgq.jsontriga, four
 # views) and "reports" (a copy of the tables, written before shop, like a synchronous
 # replica, with one view). Every REFRESH MATERIALIZED VIEW is logged by an event trigger in
 # the database where it runs, with its start (statement_timestamp) and end (clock_timestamp):
@@ -10,6 +10,9 @@
 #      at most once per batch (<= the ticks that touched its tables), consecutive refreshes
 #      of a view at least refresh_interval apart (start of the next >= end of the previous +
 #      interval), and at the end every view equals a fresh run of its query, on both servers;
+#   2b. a batch that commits while its view is being refreshed gets a refresh of its own;
+#   2c. a server that refuses connections: the other server's views are refreshed, the mark
+#      of its view stays, and the view catches up when it is back;
 #   3. kill -9 after a batch committed its marks but before the refresh (the interval holds
 #      the refresh back): the view is stale; after a restart it is refreshed and correct.
 set -euo pipefail
@@ -50,6 +53,7 @@ create materialized view sales_by_customer as
     select customer, sum(amount) as total, count(*) as n from orders group by customer;
 create unique index on sales_by_customer (customer);
 create table unrelated (id int primary key);   -- its events touch no view
+create table slow_src (id int primary key);    -- for a view whose refresh takes 3 s
 -- Every refresh, logged where it runs (superuser only: an event trigger).
 create table refresh_log (id bigserial, view_name text, started timestamptz, ended timestamptz);
 create function log_refresh() returns event_trigger language plpgsql as \$\$
@@ -78,6 +82,11 @@ select pgq.set_queue_config('changes', 'ticker_idle_period', '0');
 create trigger capture after insert or update or delete on orders
     for each row execute procedure pgq.jsontriga('changes');
 create trigger capture after insert or update or delete on customers
+    for each row execute procedure pgq.jsontriga('changes');
+create materialized view slow_view as
+    select count(*) as n from slow_src, (select pg_sleep(3)) s;
+create unique index on slow_view (n);
+create trigger capture after insert on slow_src
     for each row execute procedure pgq.jsontriga('changes');
 create trigger capture after insert on unrelated
     for each row execute procedure pgq.jsontriga('changes');
@@ -124,6 +133,7 @@ reports = $(conn_of "$reports")
 [views]
 public.orders = sales_by_customer, sales_by_region, reports:public.sales_by_customer
 customers = sales_by_region customers_by_region
+slow_src = slow_view
 INI
 start() {  # start ARGS...: the daemon in the background
     "$binary" --config "$work/mr.ini" --db "$(conn_of "$shop")" "$@" >>"$work/out.log" 2>&1 &
@@ -203,6 +213,48 @@ check_interval() {  # check_interval DB SECONDS [FROM_ID]: refreshes with id > F
 check_interval "$shop" "$interval"
 check_interval "$reports" "$interval"
 echo "ok: coalescing: $order_ticks batches of ~100 changes, refreshes counted above, interval ${interval}s kept, views correct on both servers"
+
+# ---- 2b. a batch that commits while its view is being refreshed -------------------------
+# The refresh started before the change committed and cannot have seen it: the mark must
+# survive the refresh (its generation changed) and the view be refreshed again.
+slow_refreshing() {
+    [[ $(on "$shop" -c "select count(*) from pg_stat_activity where state = 'active'
+                         and query ilike 'refresh materialized view%slow_view%'") == 1 ]]
+}
+slow_n() { on "$shop" -c "select n from slow_view"; }
+change "insert into slow_src values (1)"
+wait_for 30 "a refresh of slow_view" slow_refreshing
+change "insert into slow_src values (2)"
+wait_for 30 "consumer caught up" caught_up
+slow_refreshing || fail "the refresh of slow_view ended before the second batch committed (machine too slow?)"
+slow_is_2() { [[ $(slow_n) == 2 ]]; }
+wait_for 30 "slow_view with both rows" slow_is_2
+echo "ok: a batch committed during its view's refresh got a refresh of its own ($(refreshes "$shop" slow_view) refreshes of slow_view)"
+
+# ---- 2c. a server that is down ----------------------------------------------------------
+# reports refuses connections: its refresh fails and is retried; the views of the other
+# server are refreshed meanwhile; when reports is back, its view catches up.
+on "$reports" -c "insert into orders values (90001, 7, 70)"
+pgqpp_admin_sql -v db="$reports" <<'SQL'
+alter database :"db" allow_connections false;
+select count(pg_terminate_backend(pid)) from pg_stat_activity where datname = :'db';
+SQL
+on "$shop" -c "insert into orders values (90001, 7, 70)"
+on "$shop" -c "select pgq.ticker('changes')" >/dev/null
+shop_fresh() { [[ $(stale "$shop" sales_by_customer) == 0 && $(stale "$shop" sales_by_region) == 0 ]]; }
+wait_for 30 "fresh views on shop while reports is down" shop_fresh
+reports_failed() { grep -q "refresh of reports:public.sales_by_customer failed" "$work/out.log"; }
+wait_for 30 "a failed refresh on reports" reports_failed
+[[ $(on "$shop" -c "select count(*) from matview_refresh_state
+                    where server = 'reports' and dirty_since is not null") == 1 ]] ||
+    fail "the mark of reports' view is gone while reports is down"
+pgqpp_admin_sql -v db="$reports" <<'SQL'
+alter database :"db" allow_connections true;
+SQL
+wait_for 30 "fresh views after reports came back" all_fresh
+check_interval "$shop" "$interval"
+check_interval "$reports" "$interval"
+echo "ok: reports down: shop's views refreshed meanwhile, reports' view caught up when it came back"
 
 # ---- 3. kill -9 between the batch's commit and the refresh ------------------------------
 kill -TERM "$daemon_pid"
