@@ -36,6 +36,14 @@ consumer::consumer(std::string queue, std::string name, delivery mode, event_han
     if (options_.fetch_size <= 0) throw std::invalid_argument{"consumer: fetch_size must be > 0"};
 }
 
+consumer::consumer(std::string queue, std::string name, delivery mode, batch_handler handler,
+                   batch_options options)
+    : queue_{std::move(queue)}, name_{std::move(name)}, mode_{mode},
+      batch_handler_{std::move(handler)}, options_{options} {
+    if (!batch_handler_) throw std::invalid_argument{"consumer: no batch handler"};
+    if (options_.fetch_size <= 0) throw std::invalid_argument{"consumer: fetch_size must be > 0"};
+}
+
 void consumer::set_coop(std::optional<coop_options> coop) {
     if (coop && coop->subconsumer.empty())
         throw std::invalid_argument{"consumer: a cooperative member needs a subconsumer name"};
@@ -104,11 +112,6 @@ std::string custom_args(pqxx::transaction_base& tx, const batch_options& o) {
            ", " + interval(o.min_interval);
 }
 
-std::optional<std::string> opt_text(const pqxx::field& f) {
-    if (f.is_null()) return std::nullopt;
-    return std::string{f.c_str(), f.size()};
-}
-
 std::string id_array(const std::vector<std::int64_t>& ids) {
     std::string s = "{";
     for (std::size_t i = 0; i < ids.size(); ++i) {
@@ -121,10 +124,8 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
 }  // namespace
 
 void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
-                             std::map<std::int64_t, std::vector<std::int64_t>>& retries,
-                             pqxx::connection_base& conn) {
-    (void)conn;
-    for (auto& [delay, ids] : retries) {
+                             const std::map<std::int64_t, std::vector<std::int64_t>>& retries) {
+    for (const auto& [delay, ids] : retries) {
         if (bulk_) {
             tx.exec_params("select pgq.event_retry_bulk($1, $2::bigint[], "
                            "now() + $3 * interval '1 second')",
@@ -135,6 +136,37 @@ void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
                                delay);
         }
     }
+}
+
+void consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
+                             batch_result& result) {
+    const std::int64_t batch_id = ctx.info().batch_id;
+    event_stream stream{tx, batch_id, options_.fetch_size, options_.max_retries};
+    if (!stream.empty_batch()) {  // hooks and handlers see non-empty batches only
+        if (on_start_) on_start_(ctx);
+        if (batch_handler_) {
+            batch_handler_(stream, ctx);
+            if (!stream.at_end() && !stream.next_chunk().empty())
+                throw std::logic_error{"batch handler returned before the end of batch " +
+                                       std::to_string(batch_id) +
+                                       ": rolled back (read the event_stream to its end)"};
+        } else {
+            for (const event& ev : stream) stream.apply(ev, handler_(ev, ctx));
+        }
+        if (on_end_) on_end_(ctx);
+    }
+    stream.close();
+    result.events = stream.events();
+    result.retried = stream.retried_;
+    result.dead = stream.dead_count_;
+    flush_retries(tx, batch_id, stream.retries_);
+    if (!stream.dead_.empty() && !dead_letters_)
+        throw pgqpp::feature_not_available{
+            "dead letters need pgq.dead_letter_add, which pgqpp's SQL has and the real PgQ "
+            "does not: install pgqpp's pgq, or retry instead of dead-lettering"};
+    for (const auto& [reason, ids] : stream.dead_)
+        tx.exec_params("select pgq.dead_letter_add($1, $2::bigint[], $3)", batch_id,
+                       id_array(ids), reason);
 }
 
 std::int64_t consumer::coop_next_batch(pqxx::connection_base& conn) {
@@ -221,70 +253,7 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (mode_ == delivery::local_exactly_once) handler_tx = &tx;
         if (mode_ == delivery::remote_exactly_once) handler_tx = &*ttx;
         batch_context ctx{info, handler_tx};
-        std::map<std::int64_t, std::vector<std::int64_t>> retries;  // delay -> event ids
-        std::map<std::string, std::vector<std::int64_t>> dead;      // reason -> event ids
-
-        // Stream the batch: a server-side cursor over pgq.batch_event_sql (PgQ's own query,
-        // ordered by ev_id), FETCH fetch_size rows at a time. Memory: one chunk + retry ids.
-        const std::string event_sql =
-            tx.exec_params("select pgq.batch_event_sql($1)", info.batch_id)[0][0].as<std::string>();
-        tx.exec("declare pgqpp_events no scroll cursor for " + event_sql);
-        const std::string fetch = "fetch " + std::to_string(options_.fetch_size) + " from pgqpp_events";
-        bool started = false;
-        event ev;
-        for (;;) {
-            const pqxx::result rows = tx.exec(fetch);
-            if (rows.empty()) break;
-            if (!started && on_start_) on_start_(ctx);
-            started = true;
-            const auto c_id = rows.column_number("ev_id"), c_time = rows.column_number("ev_time"),
-                       c_txid = rows.column_number("ev_txid"),
-                       c_retry = rows.column_number("ev_retry"),
-                       c_type = rows.column_number("ev_type"),
-                       c_data = rows.column_number("ev_data"),
-                       c_e1 = rows.column_number("ev_extra1"),
-                       c_e2 = rows.column_number("ev_extra2"),
-                       c_e3 = rows.column_number("ev_extra3"),
-                       c_e4 = rows.column_number("ev_extra4");
-            for (const auto& row : rows) {
-                ev.id = row[c_id].as<std::int64_t>();
-                ev.time = row[c_time].c_str();
-                ev.txid = row[c_txid].is_null() ? 0 : row[c_txid].as<std::int64_t>();
-                ev.retry = row[c_retry].is_null()
-                               ? std::nullopt
-                               : std::optional<std::int32_t>{row[c_retry].as<std::int32_t>()};
-                ev.type = row[c_type].is_null() ? std::string{} : row[c_type].c_str();
-                ev.data = row[c_data].is_null() ? std::string{} : row[c_data].c_str();
-                ev.extra1 = opt_text(row[c_e1]);
-                ev.extra2 = opt_text(row[c_e2]);
-                ev.extra3 = opt_text(row[c_e3]);
-                ev.extra4 = opt_text(row[c_e4]);
-                outcome o = handler_(ev, ctx);
-                ++result.events;
-                if (o.what == outcome::kind::retry && options_.max_retries &&
-                    ev.retry.value_or(0) >= *options_.max_retries)
-                    o = outcome::dead_letter("too many retries (" +
-                                             std::to_string(ev.retry.value_or(0)) + ")");
-                if (o.what == outcome::kind::dead_letter) {
-                    dead[o.reason].push_back(ev.id);
-                    ++result.dead;
-                } else if (o.what == outcome::kind::retry) {
-                    retries[o.delay.count()].push_back(ev.id);
-                    ++result.retried;
-                }
-            }
-            if (static_cast<std::int64_t>(rows.size()) < options_.fetch_size) break;
-        }
-        tx.exec("close pgqpp_events");
-        if (started && on_end_) on_end_(ctx);
-        flush_retries(tx, info.batch_id, retries, conn);
-        if (!dead.empty() && !dead_letters_)
-            throw pgqpp::feature_not_available{
-                "dead letters need pgq.dead_letter_add, which pgqpp's SQL has and the real PgQ "
-                "does not: install pgqpp's pgq, or retry instead of dead-lettering"};
-        for (const auto& [reason, ids] : dead)
-            tx.exec_params("select pgq.dead_letter_add($1, $2::bigint[], $3)", info.batch_id,
-                           id_array(ids), reason);
+        handle_events(tx, ctx, result);
         if (ttx) {
             ttx->exec_params("select pgq_ext.set_batch_done($1, $2)", name_, info.batch_id);
             pgqpp::commit(*ttx);

@@ -380,6 +380,72 @@ TEST_P(ConsumerTest, CoopLiveMemberTakenOverRollsBackItsCopy) {
     EXPECT_FALSE(slow.process_one(*conn_).got_batch);
 }
 
+// The per-batch handler: the batch as a stream of chunks, each COPYed into the table in the
+// batch's transaction (local exactly-once); retries from the stream; a handler that stops
+// reading early fails the batch, which comes back whole.
+TEST_P(ConsumerTest, BatchHandlerCopiesTheStreamChunkByChunk) {
+    std::vector<std::size_t> chunk_sizes;
+    bool stop_early = true;
+    pc::consumer c{"q", "c1", pc::delivery::local_exactly_once,
+                   [&](pc::event_stream& events, pc::batch_context& batch) {
+                       chunk_sizes.clear();
+                       for (const auto* chunk = &events.next_chunk(); !chunk->empty();
+                            chunk = &events.next_chunk()) {
+                           chunk_sizes.push_back(chunk->size());
+                           pqxx::stream_to copy{batch.tx(), "sink",
+                                                std::vector<std::string>{"ev_id", "ev_data"}};
+                           for (const pc::event& ev : *chunk) {
+                               if (ev.type == "retry" && !ev.retry)
+                                   events.retry(ev, std::chrono::seconds{0});
+                               else
+                                   copy << std::make_tuple(ev.id, ev.data);
+                           }
+                           copy.complete();  // before the next FETCH on this connection
+                           if (stop_early) return;
+                       }
+                       EXPECT_TRUE(events.at_end());
+                   },
+                   pc::batch_options{{}, {}, {}, 7, {}}};
+    c.register_consumer(*conn_);
+    {
+        pqxx::work tx{*conn_};
+        tx.exec("select pgq.insert_event('q', case when g % 10 = 0 then 'retry' else 't' end, "
+                "g::text) from generate_series(1, 100) g");
+        tx.commit();
+    }
+    tick();
+    EXPECT_THROW(c.process_one(*conn_), std::logic_error);  // returned after one chunk
+    EXPECT_EQ(count("select count(*) from sink"), 0);
+    stop_early = false;
+    auto r = c.process_one(*conn_);
+    ASSERT_TRUE(r.got_batch);
+    EXPECT_EQ(r.events, 100);
+    EXPECT_EQ(r.retried, 10);
+    EXPECT_EQ(chunk_sizes.size(), 15u);  // 14 x 7 + 2
+    EXPECT_EQ(*std::max_element(chunk_sizes.begin(), chunk_sizes.end()), 7u);
+    EXPECT_EQ(count("select count(*) from sink"), 90);
+    EXPECT_EQ(count("select count(distinct ev_id) from sink"), 90);
+    tick();
+    EXPECT_EQ(c.process_one(*conn_).events, 0);  // an empty batch: the handler is not called
+    EXPECT_EQ(chunk_sizes.size(), 15u);
+    // The retried events come back, one by one through a range-for this time.
+    while (count("select pgq.maint_retry_events()") > 0) {}
+    tick();
+    std::vector<std::int32_t> retry_counts;
+    pc::consumer again{"q", "c1", pc::delivery::local_exactly_once,
+                       [&](pc::event_stream& events, pc::batch_context& batch) {
+                           for (const pc::event& ev : events) {
+                               retry_counts.push_back(ev.retry.value_or(0));
+                               batch.tx().exec_params("insert into sink values ($1, $2)", ev.id,
+                                                      ev.data);
+                           }
+                       },
+                       pc::batch_options{{}, {}, {}, 3, {}}};
+    while (again.process_one(*conn_).got_batch) {}
+    EXPECT_EQ(retry_counts, std::vector<std::int32_t>(10, 1));
+    EXPECT_EQ(count("select count(distinct ev_id) from sink"), 100);
+}
+
 INSTANTIATE_TEST_SUITE_P(Templates, ConsumerTest,
                          ::testing::Values(template_kind::ours, template_kind::pgq),
                          [](const auto& p) { return std::string{to_string(p.param)}; });

@@ -13,37 +13,13 @@
 #include <string>
 #include <vector>
 
+#include <pgqpp/consumer/event.hpp>
+#include <pgqpp/consumer/event_stream.hpp>
+
 #include <pqxx/connection_base>
 #include <pqxx/transaction_base>
 
 namespace pgqpp::consumer {
-
-/// One event of a batch, as pgq.get_batch_events returns it.
-struct event {
-    std::int64_t id = 0;
-    std::int64_t txid = 0;
-    std::string time;  ///< ev_time as text
-    std::optional<std::int32_t> retry;
-    std::string type;
-    std::string data;
-    std::optional<std::string> extra1, extra2, extra3, extra4;
-};
-
-/// What a handler says about one event.
-struct outcome {
-    enum class kind { done, retry, dead_letter };
-    kind what = kind::done;
-    std::chrono::seconds delay{0};  ///< for retry: deliver again after this long
-    std::string reason;             ///< for dead_letter: kept for the operator
-
-    static outcome done() { return {}; }
-    static outcome retry_after(std::chrono::seconds d) { return {kind::retry, d, {}}; }
-    /// Into pgq.dead_letter (pgqpp's SQL; on the real PgQ the batch fails with
-    /// feature_not_available) until an operator requeues it (pgq.dead_letter_requeue).
-    static outcome dead_letter(std::string why) {
-        return {kind::dead_letter, std::chrono::seconds{0}, std::move(why)};
-    }
-};
 
 /// How the handler's effects and finish_batch commit.
 enum class delivery {
@@ -89,6 +65,10 @@ private:
 };
 
 using event_handler = std::function<outcome(const event&, batch_context&)>;
+/// Takes a whole non-empty batch as a stream of chunks (event_stream.hpp), e.g. to COPY it
+/// into a table; it must read the stream to its end. Write its parameter types out
+/// (`event_stream&, batch_context&`): a generic lambda would match both constructors.
+using batch_handler = std::function<void(event_stream&, batch_context&)>;
 /// Called once per non-empty batch, before the first / after the last event.
 using batch_hook = std::function<void(batch_context&)>;
 
@@ -145,7 +125,11 @@ struct batch_result {
  */
 class consumer {
 public:
+    /// The handler is called once per event.
     consumer(std::string queue, std::string name, delivery mode, event_handler handler,
+             batch_options options = {});
+    /// The handler is called once per non-empty batch with its events as an event_stream.
+    consumer(std::string queue, std::string name, delivery mode, batch_handler handler,
              batch_options options = {});
 
     void on_batch_start(batch_hook h) { on_start_ = std::move(h); }
@@ -168,7 +152,8 @@ public:
 
     /**
      * One batch in one transaction: next_batch_custom, then (if there is one) the events
-     * through a cursor, FETCH fetch_size at a time, each given to the handler; retries
+     * through a cursor, FETCH fetch_size at a time, each given to the handler (or the whole
+     * stream to the batch_handler); retries
      * flushed (pgq.event_retry_bulk once per distinct delay, or pgq.event_retry per event on
      * the real PgQ); finish_batch; commit (pgqpp::commit). Empty batches are finished too.
      * Any exception (the handler's included) rolls everything back and is rethrown,
@@ -201,14 +186,16 @@ private:
     std::int64_t coop_next_batch(pqxx::connection_base& conn);
     /// pgq.finish_batch, or pgq_coop.finish_batch checked to be ours.
     void finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id);
+    /// The handlers and hooks over the batch's events; retries and dead letters flushed.
+    void handle_events(pqxx::transaction_base& tx, batch_context& ctx, batch_result& result);
     void flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
-                       std::map<std::int64_t, std::vector<std::int64_t>>& retries,
-                       pqxx::connection_base& conn);
+                       const std::map<std::int64_t, std::vector<std::int64_t>>& retries);
 
     std::string queue_;
     std::string name_;
     delivery mode_;
     event_handler handler_;
+    batch_handler batch_handler_;
     batch_options options_;
     std::optional<coop_options> coop_;
     batch_hook on_start_, on_end_;

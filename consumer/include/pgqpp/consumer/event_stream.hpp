@@ -1,0 +1,120 @@
+/// @file event_stream.hpp
+/// The events of one batch as a stream of chunks, for a batch_handler (consumer.hpp) that
+/// takes the whole batch at once, e.g. to COPY it into a target table chunk by chunk.
+#pragma once
+
+#include <pgqpp/consumer/event.hpp>
+
+#include <pqxx/transaction_base>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace pgqpp::consumer {
+
+class consumer;
+
+/**
+ * The events of one batch, read from a server-side cursor over pgq.batch_event_sql one
+ * chunk (FETCH fetch_size) at a time, in ev_id order: memory holds one chunk, however big
+ * the batch. Read it either chunk by chunk with next_chunk() or event by event with a
+ * range-for (which continues from the chunks not handed out yet). Every event is done
+ * unless retry() or dead_letter() says otherwise.
+ *
+ * A batch_handler must read the stream to its end: one that returns earlier fails the
+ * batch (std::logic_error, rolled back), so no event is finished unseen.
+ *
+ * @code
+ * pgqpp::consumer::consumer c{"letters", "copier", delivery::local_exactly_once,
+ *     [](event_stream& events, batch_context& batch) {
+ *         for (const auto* chunk = &events.next_chunk(); !chunk->empty();
+ *              chunk = &events.next_chunk()) {
+ *             pqxx::stream_to copy{batch.tx(), "copied", std::vector<std::string>{"id", "data"}};
+ *             for (const event& ev : *chunk) copy << std::make_tuple(ev.id, ev.data);
+ *             copy.complete();  // before the next FETCH on the same connection
+ *         }
+ *     }};
+ * @endcode
+ */
+class event_stream {
+public:
+    event_stream(const event_stream&) = delete;
+    event_stream& operator=(const event_stream&) = delete;
+
+    /// The next chunk: at most fetch_size events; empty at the end of the batch. The
+    /// events stay valid until the next call (or the next step of an iterator).
+    const std::vector<event>& next_chunk();
+    /// Whether every event has been handed out.
+    bool at_end() const noexcept { return at_end_ && !fresh_; }
+    /// Events handed out so far.
+    std::int64_t events() const noexcept { return handed_out_; }
+
+    /// Delivers @p ev again after @p delay (PgQ's event_retry; flushed in bulk with the
+    /// batch). With batch_options::max_retries, a dead letter once the event was retried
+    /// that many times.
+    void retry(const event& ev, std::chrono::seconds delay);
+    /// Sends @p ev to the dead letters (pgqpp's SQL only; on the real PgQ the batch fails
+    /// with feature_not_available).
+    void dead_letter(const event& ev, std::string reason);
+    /// retry(), dead_letter() or nothing, as @p o says (what a per-event handler returns).
+    void apply(const event& ev, const outcome& o);
+
+    /// Input iterator over single events, across chunks.
+    class iterator {
+    public:
+        using iterator_category = std::input_iterator_tag;
+        using value_type = event;
+        using difference_type = std::ptrdiff_t;
+        using pointer = const event*;
+        using reference = const event&;
+
+        iterator() = default;
+        reference operator*() const { return stream_->chunk_[index_]; }
+        pointer operator->() const { return &stream_->chunk_[index_]; }
+        iterator& operator++();
+        void operator++(int) { ++*this; }
+        bool operator==(const iterator& o) const {
+            return stream_ == o.stream_ && (!stream_ || index_ == o.index_);
+        }
+        bool operator!=(const iterator& o) const { return !(*this == o); }
+
+    private:
+        friend class event_stream;
+        iterator(event_stream* s, std::size_t i) : stream_{s}, index_{i} {}
+        event_stream* stream_ = nullptr;
+        std::size_t index_ = 0;
+    };
+    /// Takes the next chunk (see next_chunk()) and iterates from there to the end.
+    iterator begin();
+    iterator end() { return {}; }
+
+private:
+    friend class consumer;
+    /// Declares the cursor and fetches the first chunk (so the consumer knows whether the
+    /// batch is empty before it calls hooks and handlers).
+    event_stream(pqxx::transaction_base& tx, std::int64_t batch_id, std::int64_t fetch_size,
+                 std::optional<std::int32_t> max_retries);
+    void fetch();
+    void close();
+    bool empty_batch() const noexcept { return fresh_ && chunk_.empty(); }
+
+    pqxx::transaction_base& tx_;
+    std::string fetch_sql_;
+    std::int64_t fetch_size_;
+    std::optional<std::int32_t> max_retries_;
+    std::vector<event> chunk_;
+    bool fresh_ = false;   ///< chunk_ fetched, not handed out yet
+    bool at_end_ = false;  ///< the cursor has no more rows
+    std::int64_t handed_out_ = 0;
+    std::map<std::int64_t, std::vector<std::int64_t>> retries_;  ///< delay -> event ids
+    std::map<std::string, std::vector<std::int64_t>> dead_;      ///< reason -> event ids
+    std::int64_t retried_ = 0, dead_count_ = 0;
+};
+
+}  // namespace pgqpp::consumer
