@@ -106,6 +106,26 @@ class Cluster:
         conn.autocommit = autocommit
         return conn
 
+    def create_database(self, dbname):
+        """Creates the database unless it exists (a scenario's extra database, e.g. a
+        remote consumer's target)."""
+        conn = self.connect("postgres")
+        try:
+            cur = conn.cursor()
+            cur.execute("select 1 from pg_database where datname = %s", (dbname,))
+            if cur.fetchone() is None:
+                cur.execute('create database "%s"' % dbname.replace('"', '""'))
+        finally:
+            conn.close()
+
+    def conninfo(self, dbname):
+        """A libpq connection string for the database (for daemons and child processes)."""
+        def value(v):       # libpq quoting: '...' with \\ and \'
+            return "'%s'" % str(v).replace("\\", "\\\\").replace("'", "\\'")
+        return "host=%s port=%s user=%s dbname=%s" % (
+            value(self.env["PGHOST"]), value(self.env["PGPORT"]), value(self.env["PGUSER"]),
+            value(dbname))
+
     def psql_file(self, dbname, path):
         env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
         proc = subprocess.run([os.path.join(self.pg_bin, "psql"), "-X", "-q",

@@ -17,6 +17,22 @@ def log(msg=""):
     sys.stdout.flush()
 
 
+def env_number(name, default, kind=int):
+    """A scenario's own setting from the environment (e.g. BENCH_RUNTIME_EVENTS): the
+    default when unset or empty; exits with one line naming the variable when it is not a
+    positive number."""
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    try:
+        number = kind(value)
+    except ValueError:
+        number = None
+    if number is None or number <= 0:
+        sys.exit("bench/run: %s must be a positive number, not %r" % (name, value))
+    return number
+
+
 class Context:
     """What a scenario gets: the cluster, the configuration and a few helpers."""
 
@@ -75,8 +91,11 @@ class Context:
             log("    %-40s %10d %12s %12s" % (name, calls, total, self_ms))
 
     # -- pgbench ---------------------------------------------------------------------------
-    def pgbench(self, side, script_text, seconds, clients, options=None, dbname=None):
-        """Runs pgbench with a custom script; returns transactions per second."""
+    def pgbench(self, side, script_text, seconds, clients, options=None, dbname=None,
+                extra=None):
+        """Runs pgbench with a custom script; returns transactions per second.
+        seconds=None: no -T (then `extra` says when to stop, e.g. ["-t", "1000"]); `extra`:
+        more pgbench arguments (e.g. ["-R", "1000"] for a steady rate)."""
         fd, path = tempfile.mkstemp(prefix="pgqpp-bench-", suffix=".sql")
         with os.fdopen(fd, "w") as f:
             f.write(script_text)
@@ -84,7 +103,10 @@ class Context:
         if options:
             env["PGOPTIONS"] = options
         cmd = [os.path.join(self.cfg.pg_bin, "pgbench"), "-n", "-c", str(clients),
-               "-j", str(clients), "-T", str(seconds), "-f", path, dbname or DBS[side]]
+               "-j", str(clients)]
+        if seconds is not None:
+            cmd += ["-T", str(seconds)]
+        cmd += [str(a) for a in (extra or [])] + ["-f", path, dbname or DBS[side]]
         try:
             proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True, env=env)
