@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # collector_test.sh WORKER MAIL_SERVER TICKER: examples/collector end to end on a fresh
-# database of ours (pgq + pgq_coop): three cooperative workers (one killed -9 mid-run and
-# restarted), pgqpp-ticker (ticks and the retry queue), and the mail server with two good
+# database of ours (pgq + pgq_coop): three cooperative workers (one killed -9 while it
+# holds a batch, and restarted), pgqpp-ticker (ticks and the retry queue), and the mail server with two good
 # sources, a flaky one (every 3rd request fails) and one that always fails.
 #   - every job of the good and flaky sources is done exactly once (collected_jobs has each
 #     job id once), its letters stored once, one follow-up event per job in 'collected';
@@ -66,6 +66,22 @@ start_worker() {  # start_worker NAME
 }
 for w in w1 w2 w3; do start_worker $w; done
 
+wait_for() {  # wait_for SECONDS WHAT COMMAND...
+    local secs=$1 what=$2 i
+    shift 2
+    for ((i = 0; i < secs * 10; i++)); do
+        if "$@"; then return 0; fi
+        sleep 0.1
+    done
+    fail "no $what within $secs s"
+}
+holding_batch_name() {
+    sql "select substr(consumer_name, length('collector.') + 1)
+           from pgq.get_consumer_info('collect_jobs')
+          where consumer_name like 'collector.%' and current_batch is not null limit 1"
+}
+holding_batch() { [[ -n $(holding_batch_name) ]]; }
+
 # The jobs, one or two per transaction (so that there are many small batches to share).
 add_jobs() {  # add_jobs SOURCE MAILBOX...
     local source=$1 m
@@ -79,10 +95,14 @@ for i in $(seq 1 8); do
     add_jobs good2 "carol$i"
     if ((i <= 6)); then add_jobs flaky "dave$i"; fi
     if ((i == 4)); then
-        # kill -9 of a worker while jobs are under way; restarted under the same name, it
-        # gets back the batch it held.
-        kill -KILL "${pids[w1]}"; wait "${pids[w1]}" 2>/dev/null || true
-        start_worker w1
+        # kill -9 of a worker while it holds a batch (its jobs half done); restarted under
+        # the same name, it gets that batch back and does it again from the start.
+        wait_for 20 "a worker holding a batch" holding_batch
+        victim=$(holding_batch_name)
+        kill -KILL "${pids[$victim]}"; wait "${pids[$victim]}" 2>/dev/null || true
+        killed_batch=$(sql "select current_batch from pgq.get_consumer_info('collect_jobs', 'collector.$victim')")
+        [[ -n "$killed_batch" ]] || fail "$victim was killed holding no batch"
+        start_worker "$victim"
     fi
     sleep 0.1
 done
@@ -90,15 +110,6 @@ add_jobs down erin
 add_jobs good1 missing-frank
 good_jobs=$((8 * 3 + 6))
 
-wait_for() {  # wait_for SECONDS WHAT COMMAND...
-    local secs=$1 what=$2 i
-    shift 2
-    for ((i = 0; i < secs * 10; i++)); do
-        if "$@"; then return 0; fi
-        sleep 0.1
-    done
-    fail "no $what within $secs s"
-}
 jobs_done() { [[ $(sql "select count(*) from collected_jobs") -ge $1 ]]; }
 dead_count() { sql "select count(*) from pgq.dead_letter"; }
 two_dead() { [[ $(dead_count) -ge 2 ]]; }
@@ -112,6 +123,7 @@ idle() {
                        where pending_events > 0)") == 0 ]]
 }
 wait_for 30 "an idle job queue" idle
+echo "ok: $victim was killed -9 holding batch $killed_batch and restarted"
 
 # Each job exactly once, its letters once.
 read -r n distinct <<<"$(sql "select count(*), count(distinct job_id) from collected_jobs" | tr '|' ' ')"
