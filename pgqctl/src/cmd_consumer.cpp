@@ -169,12 +169,12 @@ int cmd_unregister(context& ctx) {
 
 int cmd_rewind(context& ctx) {
     names n;
-    po::options_description opts{"Options (one of --tick, --to)"};
+    po::options_description opts{"Options"};
     opts.add_options()
         ("tick", po::value<std::int64_t>(), "the tick id to restart after")
         ("to", po::value<std::string>(),
-         "a time: the newest tick at or before it, e.g. '2026-11-21 03:00', '-1 day' "
-         "(write --to=-1day or '1 day ago': a leading '-' looks like an option)")
+         "a time: the newest tick at or before it, e.g. '2026-11-21 03:00', "
+         "'yesterday 03:00', '-1 day', '3 hours ago'")
         ("follow", po::bool_switch(), "then wait until the consumer has caught up again, "
                                       "showing progress");
     po::variables_map vm;

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <set>
 
 namespace pgqctl {
@@ -154,9 +155,12 @@ int cmd_config(context& ctx) {
     auto& conn = ctx.conn();
     require_pgq(conn);
     auto row = queue_row(conn, queue);
-    json settings = json::object();
+    // By name: pgq.queue's columns without the "queue_" prefix, state columns left out.
+    std::map<std::string, json> sorted;
     for (const auto& [k, v] : row.items())
-        if (!state_columns.count(k)) settings[k.substr(6)] = v;
+        if (!state_columns.count(k)) sorted[k.substr(6)] = v;
+    json settings = json::object();
+    for (const auto& [k, v] : sorted) settings[k] = v;
 
     if (!vm.count("key")) {
         if (ctx.json()) {

@@ -95,6 +95,7 @@ snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& q
                  {"step1_txid", r[5].as<std::int64_t>()},
                  {"step2_txid", json_opt(step2)},
                  {"due", due},
+                 {"event_tables_bytes", r[14].as<std::int64_t>()},
                  {"state", "ok"},
                  {"blocked_by", json::array()}};
         if (!step2) rot["state"] = "step2 pending";
@@ -184,8 +185,8 @@ json status_json(pqxx::connection& conn, const snapshot& s) {
 }
 
 void print_human(const snapshot& s) {
-    table qt{{"QUEUE", "TICKER", "LAST TICK", "TICK AGE", "EV/S", "NEW", "TABLE", "ROTATED",
-              "ROTATION"}};
+    table qt{{"QUEUE", "TICKER", "LAST TICK", "TICK AGE", "EV/S", "NEW", "TABLE", "SIZE",
+              "ROTATED", "ROTATION"}};
     for (const auto& q : s.queues) {
         const auto rot = s.rotation.value(q.queue_name, json::object());
         char rate[32] = "-";
@@ -196,7 +197,11 @@ void print_human(const snapshot& s) {
                         rot["since_switch_seconds"].get<double>() * 1e6)}) + " ago";
         qt.add({q.queue_name, ticker_state(q), format_opt(q.last_tick_id),
                 format_duration(q.ticker_lag), rate, format_opt(q.ev_new),
-                std::to_string(q.queue_cur_table) + "/" + std::to_string(q.queue_ntables), since,
+                std::to_string(q.queue_cur_table) + "/" + std::to_string(q.queue_ntables),
+                rot.contains("event_tables_bytes")
+                    ? format_size(rot["event_tables_bytes"].get<std::int64_t>())
+                    : "-",
+                since,
                 rot.value("state", "-")});
     }
     if (qt.empty()) {

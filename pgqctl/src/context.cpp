@@ -7,9 +7,26 @@
 #include <pqxx/pqxx>
 
 #include <iostream>
+#include <set>
 #include <utility>
 
 namespace pgqctl {
+
+namespace {
+
+/// @p options without the positional arguments (the usage line shows those).
+po::options_description without_positional(const po::options_description& options,
+                                           const po::positional_options_description& positional) {
+    std::set<std::string> names;
+    for (unsigned i = 0; i < positional.max_total_count() && i < 16; ++i)
+        names.insert(positional.name_for_position(i));
+    po::options_description visible{"Options"};
+    for (const auto& o : options.options())
+        if (!names.count(o->long_name())) visible.add(o);
+    return visible;
+}
+
+}  // namespace
 
 context::context(std::string command, std::vector<std::string> args, std::string db, bool json)
     : command_{std::move(command)}, args_{std::move(args)}, db_{std::move(db)}, json_{json} {}
@@ -29,7 +46,8 @@ bool context::parse(const std::string& usage, po::options_description options,
         po::store(po::command_line_parser(args_).options(all).positional(positional).run(), vm);
         // --help before notify(): a command's required arguments are not required for it.
         if (vm["help"].as<bool>()) {
-            std::cout << "Usage: pgqctl " << command_ << ' ' << usage << "\n\n" << all;
+            std::cout << "Usage: pgqctl " << command_ << ' ' << usage << "\n\n"
+                      << without_positional(options, positional) << '\n' << common;
             return false;
         }
         po::notify(vm);

@@ -97,7 +97,8 @@ select ev.ev_id, (extract(epoch from ev.ev_time) * 1000000)::int8, ev.ev_txid, e
 
 // ---- status ---------------------------------------------------------------------------
 /// Per queue $1 (NULL: all): rotation state, and the rotation blockers' raw facts: the
-/// slowest consumer's last tick and its snapshot xmin, the newest tick's xmin, step1/step2.
+/// slowest consumer's last tick and its snapshot xmin, the newest tick's xmin, step1/step2;
+/// and the size of the event tables (what grows while rotation is blocked).
 inline constexpr const char* rotation_state = R"(
 select q.queue_name, q.queue_cur_table, q.queue_ntables,
        (extract(epoch from q.queue_rotation_period) * 1000000)::int8,
@@ -109,7 +110,9 @@ select q.queue_name, q.queue_cur_table, q.queue_ntables,
        (select txid_snapshot_xmin(t.tick_snapshot) from pgq.tick t
          where t.tick_queue = q.queue_id order by t.tick_id desc limit 1),
        (select (extract(epoch from now() - t.tick_time) * 1000000)::int8 from pgq.tick t
-         where t.tick_queue = q.queue_id order by t.tick_id desc limit 1)
+         where t.tick_queue = q.queue_id order by t.tick_id desc limit 1),
+       (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::int8 from pg_inherits i
+         where i.inhparent = to_regclass(q.queue_data_pfx))
   from pgq.queue q
   left join lateral (
         select c.co_name, s.sub_last_tick, t.tick_snapshot, t.tick_time

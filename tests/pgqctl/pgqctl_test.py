@@ -125,6 +125,14 @@ def scenario_help():
     pgqctl("status", "--bogus", rc=EXIT_USAGE, contains="--bogus")
     pgqctl("create-queue", rc=EXIT_USAGE, contains="queue")
     pgqctl("status", db="t_pgqctl_no_such_db", rc=EXIT_ERROR, contains="t_pgqctl_no_such_db")
+    # -d as a connection string or URI, or nothing: libpq's PG* variables
+    check("queues" in pgqctl_json("status", db="dbname='%s'" % DB), "-d key=value")
+    check("queues" in pgqctl_json("status", db="postgresql:///%s?host=%s&port=%s"
+                                  % (DB, ENV["PGHOST"], ENV["PGPORT"])), "-d URI")
+    p = subprocess.run([args.binary, "--json", "status"], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, env=dict(CHILD_ENV, PGDATABASE=DB), timeout=60)
+    check(p.returncode == 0 and json.loads(p.stdout)["database"] == DB,
+          "connection from PGDATABASE: %r" % (p.stderr,))
 
 
 def scenario_install():
@@ -337,7 +345,7 @@ def scenario_rewind():
         # refusals: older than the oldest kept tick (naming it), unknown tick, bad time
         pgqctl("rewind", "replay", "r1", "--to", "2 days ago", rc=EXIT_REFUSED,
                contains="oldest kept tick")
-        pgqctl("rewind", "replay", "r1", "--to=-2 days", rc=EXIT_REFUSED, contains="oldest kept tick")
+        pgqctl("rewind", "replay", "r1", "--to", "-2 days", rc=EXIT_REFUSED, contains="oldest kept tick")
         pgqctl("rewind", "replay", "r1", "--tick", "999999", rc=EXIT_NOT_FOUND, contains="999999")
         pgqctl("rewind", "replay", "r1", "--to", "not a time", rc=EXIT_USAGE, contains="not a time")
         pgqctl("rewind", "replay", "r1", rc=EXIT_USAGE, contains="--tick")
@@ -348,6 +356,20 @@ def scenario_rewind():
         check(cur.fetchone()[0] == ticks[-1], "a refused rewind moved the consumer")
         human = pgqctl("rewind", "replay", "r1", "--tick", str(ticks[2]))
         check("moved from tick %d to tick %d" % (ticks[-1], ticks[2]) in human, human)
+
+        # --follow waits until the consumer has caught up again
+        follow = subprocess.Popen([args.binary, "-d", DB, "rewind", "replay", "r1", "--tick",
+                                   str(ticks[0]), "--follow"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=CHILD_ENV)
+        time.sleep(0.5)
+        check(follow.poll() is None, "rewind --follow returned before the consumer caught up")
+        check(consume_all(cur, "replay", "r1") == ["ev1", "ev2", "ev3"], "replay for --follow")
+        try:
+            follow.communicate(timeout=20)
+        except subprocess.TimeoutExpired:
+            follow.kill()
+            fail("rewind --follow did not return after the consumer caught up")
+        check(follow.returncode == 0, "rewind --follow exit %d" % follow.returncode)
 
 
 def scenario_status():
@@ -369,6 +391,7 @@ def scenario_status():
     q = queues["stat"]
     check(q["ticker"] == "running" and q["last_tick"] and q["rotation"]["state"] in ("ok", "due"),
           "status queue: %r" % q)
+    check(q["rotation"]["event_tables_bytes"] > 0, "status event table size: %r" % q)
     cons = {c["consumer"]: c for c in q["consumers"]}
     check(cons["slow"]["current_batch"] == slow_batch and cons["fast"]["current_batch"] is None,
           "status current batch: %r" % cons)
@@ -377,7 +400,7 @@ def scenario_status():
     only = pgqctl_json("status", "stat")
     check([x["queue"] for x in only["queues"]] == ["stat"], "status QUEUE: %r" % only)
     human = pgqctl("status")
-    check("QUEUE" in human and "CONSUMER" in human and "slow" in human, human)
+    check("QUEUE" in human and "CONSUMER" in human and "slow" in human and " kB" in human, human)
     pgqctl("status", "nosuch", rc=EXIT_NOT_FOUND, contains="'nosuch'")
     out = pgqctl("status", "stat", "--watch", "--interval", "0.1", "--iterations", "2", "--json")
     docs = [json.loads(line) for line in out.splitlines()]

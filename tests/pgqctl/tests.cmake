@@ -13,3 +13,14 @@ if(TARGET pgqctl)
         set_property(TEST pgqctl${suffix} APPEND PROPERTY LABELS pgqctl)
     endforeach()
 endif()
+
+# Its pure parts (script splitting, formatting) as a unit test.
+if(TARGET pgqctl)
+    pgqpp_add_gtest(pgqctl_unit_test
+        SOURCES pgqctl/pgqctl_unit_test.cpp
+                "${PROJECT_SOURCE_DIR}/pgqctl/src/output.cpp"
+                "${PROJECT_SOURCE_DIR}/pgqctl/src/sql_script.cpp"
+        LIBRARIES pgqpp::core nlohmann_json::nlohmann_json
+        NO_DB)
+    target_include_directories(pgqctl_unit_test PRIVATE "${PROJECT_SOURCE_DIR}/pgqctl/src")
+endif()
