@@ -49,7 +49,8 @@ std::map<std::string, std::int64_t> pairs(const std::vector<std::string>& items,
     for (const auto& item : items) {
         const auto eq = item.find('=');
         if (eq == std::string::npos || eq == 0)
-            throw std::invalid_argument{std::string{key} + ": expected SOURCE=N, got '" + item + "'"};
+            throw std::invalid_argument{std::string{key} + ": expected SOURCE=N, got '" + item +
+                                        "'"};
         out[item.substr(0, eq)] = std::stoll(item.substr(eq + 1));
     }
     return out;
@@ -176,7 +177,8 @@ void accept(tcp::acceptor& acceptor, server_state& state) {
 rt::options_table options() {
     rt::options_table t{"mail_server", "Serves generated mailboxes over HTTP for the collector."};
     t.add(rt::opt::string("address", "127.0.0.1", "Address to listen on."));
-    t.add(rt::opt::integer("port", "0", "Port (0: any free one; printed on stdout).").range(0, 65535));
+    t.add(rt::opt::integer("port", "0", "Port (0: any free one; printed on stdout).")
+              .range(0, 65535));
     t.add(rt::opt::integer("letters", "10", "Letters in every mailbox.").range(0, 1000000));
     t.add(rt::opt::list("delay_ms", "", "SOURCE=N: answers of that source wait N ms."));
     t.add(rt::opt::list("fail_every", "",

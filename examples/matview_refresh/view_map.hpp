@@ -10,8 +10,8 @@
 ///     ; table (schema.table, as pgq's triggers write it in ev_extra1) = views
 ///     public.orders = public.daily_sales, reports:public.daily_sales
 ///
-/// Comments are whole lines starting with ';' or '#'. A view without "server:" lives on the queue's database (server "queue"). Names without a
-/// schema are in "public".
+/// Comments are whole lines starting with ';' or '#'. A view without "server:" lives on the
+/// queue's database (server "queue"). Names without a schema are in "public".
 #pragma once
 
 #include <pgqpp/connection_config.hpp>

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # collector_test.sh WORKER MAIL_SERVER TICKER: examples/collector end to end on a fresh
 # database of ours (pgq + pgq_coop): three cooperative workers (one killed -9 while it
-# holds a batch, and restarted), pgqpp-ticker (ticks and the retry queue), and the mail server with two good
-# sources, a flaky one (every 3rd request fails) and one that always fails.
+# holds a batch, and restarted), pgqpp-ticker (ticks and the retry queue), and the mail
+# server with two good sources, a flaky one (every 3rd request fails) and one that always
+# fails.
 #   - every job of the good and flaky sources is done exactly once (collected_jobs has each
 #     job id once), its letters stored once, one follow-up event per job in 'collected';
 #   - flaky jobs needed retries and got through; more than one worker did jobs;

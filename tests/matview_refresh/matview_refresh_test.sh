@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# matview_refresh_test.sh BINARY: examples/matview_refresh as a process against two
+# matview_refresh_test.sh BINARY ours|pgq: examples/matview_refresh as a process against two
 # databases of the ctest run's cluster: "shop" (queue, tables with pgq.jsontriga, four
 # views) and "reports" (a copy of the tables, written before shop, like a synchronous
 # replica, with one view). Every REFRESH MATERIALIZED VIEW is logged by an event trigger in
@@ -16,13 +16,14 @@
 #   3. kill -9 after a batch committed its marks but before the refresh (the interval holds
 #      the refresh back): the view is stale; after a restart it is refreshed and correct.
 set -euo pipefail
-binary=${1:?usage: matview_refresh_test.sh BINARY}
+binary=${1:?usage: matview_refresh_test.sh BINARY ours|pgq}
+kind=${2:?usage: matview_refresh_test.sh BINARY ours|pgq}
 # shellcheck source=tests/harness/lib.sh
 source "$PGQPP_SOURCE_DIR/tests/harness/lib.sh"
 pgqpp_load_env
 
-shop=$(pgqpp_db_name matview_shop "$$")
-reports=$(pgqpp_db_name matview_reports "$$")
+shop=$(pgqpp_db_name "matview_shop_$kind" "$$")
+reports=$(pgqpp_db_name "matview_reports_$kind" "$$")
 work=$(mktemp -d)
 daemon_pid=
 cleanup() {
@@ -44,8 +45,8 @@ on() { local db=$1; shift; psql -X -q -At -v ON_ERROR_STOP=1 -d "$db" "$@"; }
 conn_of() { echo "host='$PGHOST' port='$PGPORT' user='$PGUSER' dbname='$1'"; }
 
 # ---- the two databases ------------------------------------------------------------------
-pgqpp_new_db "$shop" tmpl_ours
-pgqpp_new_db "$reports" tmpl_ours
+pgqpp_new_db "$shop" "tmpl_$kind"
+pgqpp_new_db "$reports" "tmpl_$kind"
 tables_sql="
 create table customers (id int primary key, region text not null);
 create table orders (id int primary key, customer int not null, amount numeric not null);
