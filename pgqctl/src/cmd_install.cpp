@@ -10,6 +10,7 @@
 
 #include <pqxx/pqxx>
 
+#include <algorithm>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -55,20 +56,27 @@ void refuse_extension(const installed& s, const std::string& db) {
     }
 }
 
+/// The numbers of a dotted version: "3.6.0" gives {3, 6, 0}; a non-numeric part ends it.
+std::vector<long> version_numbers(const std::string& v) {
+    std::vector<long> parts;
+    std::istringstream in{v};
+    for (std::string part; std::getline(in, part, '.');) {
+        try {
+            parts.push_back(std::stol(part));
+        } catch (const std::exception&) {
+            break;
+        }
+    }
+    return parts;
+}
+
 /// Numeric compare of dotted versions ("3.10" > "3.9"); missing parts count as 0.
 int compare_versions(const std::string& a, const std::string& b) {
-    std::istringstream sa{a}, sb{b};
-    while (sa || sb) {
-        long x = 0, y = 0;
-        char dot;
-        if (sa) sa >> x;
-        if (sb) sb >> y;
-        if (x != y) return x < y ? -1 : 1;
-        if (sa) sa >> dot;
-        if (sb) sb >> dot;
-        if (!sa && !sb) break;
-    }
-    return 0;
+    auto x = version_numbers(a), y = version_numbers(b);
+    const auto n = std::max(x.size(), y.size());
+    x.resize(n, 0);
+    y.resize(n, 0);
+    return x < y ? -1 : (y < x ? 1 : 0);
 }
 
 struct script {

@@ -19,7 +19,6 @@ namespace pgqctl {
 
 namespace {
 
-
 std::optional<std::int64_t> opt_i64(const pqxx::field& f) {
     if (f.is_null()) return std::nullopt;
     return f.as<std::int64_t>();
@@ -52,25 +51,8 @@ json tx_json(const old_tx& t) {
                 {"query", t.query}};
 }
 
-snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& queue) {
-    snapshot s;
+std::vector<old_tx> read_old_transactions(pqxx::transaction_base& tx) {
     std::vector<old_tx> txs;
-    pqxx::work tx{conn};
-    // One snapshot for everything, so the numbers agree with each other.
-    tx.exec("set transaction isolation level repeatable read, read only");
-    pgqpp::admin admin{tx};
-    if (queue) {
-        auto q = admin.queue_info(*queue);
-        if (!q) {
-            throw cli_error{exit_not_found, "queue " + quote_name(*queue) + " does not exist in database " +
-                                                conn.dbname()};
-        }
-        s.queues.push_back(*q);
-        s.consumers = admin.consumers(*queue);
-    } else {
-        s.queues = admin.queues();
-        s.consumers = admin.consumers();
-    }
     for (const auto& r : tx.exec(sql::old_transactions)) {
         old_tx t;
         t.pid = r[0].as<int>();
@@ -83,70 +65,102 @@ snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& q
         t.query = r[7].as<std::string>();
         txs.push_back(std::move(t));
     }
-    const std::string qtext = queue.value_or("");
-    for (const auto& r : tx.exec_params(sql::rotation_state, queue ? qtext.c_str() : nullptr)) {
-        const auto name = r[0].as<std::string>();
-        const auto step2 = opt_i64(r[6]);
-        const bool due = !r[7].is_null() && r[7].as<bool>();
-        json rot{{"cur_table", r[1].as<int>()},
-                 {"ntables", r[2].as<int>()},
-                 {"period_seconds", json_seconds(opt_us(r[3]))},
-                 {"since_switch_seconds", json_seconds(opt_us(r[4]))},
-                 {"step1_txid", r[5].as<std::int64_t>()},
-                 {"step2_txid", json_opt(step2)},
-                 {"due", due},
-                 {"event_tables_bytes", r[14].as<std::int64_t>()},
-                 {"state", "ok"},
-                 {"blocked_by", json::array()}};
-        if (!step2) rot["state"] = "step2 pending";
-        else if (due) rot["state"] = "due";
-        // Rotation needs every consumer's last tick to be newer than step2: the slowest
-        // consumer's tick snapshot xmin must be past it.
-        const auto slow_xmin = opt_i64(r[10]);
-        if (step2 && due && slow_xmin && *slow_xmin <= *step2) {
-            rot["state"] = "blocked";
-            const auto newest_xmin = opt_i64(r[12]);
-            std::vector<const old_tx*> blockers;
-            for (const auto& t : txs)
-                if (t.xid && *t.xid <= *step2) blockers.push_back(&t);
-            if (newest_xmin && *newest_xmin > *step2) {
-                // A newer tick would let it rotate: the consumer is behind.
-                const auto consumer = r[8].as<std::string>();
-                json b{{"kind", "consumer"},
-                       {"consumer", consumer},
-                       {"last_tick", r[9].as<std::int64_t>()},
-                       {"last_tick_age_seconds", json_seconds(opt_us(r[11]))}};
-                rot["blocked_by"].push_back(b);
-                s.problems.push_back(json{
-                    {"queue", name}, {"kind", "stuck_consumer"}, {"consumer", consumer},
-                    {"message", "rotation blocked by consumer " + quote_name(consumer) +
-                                    ": its last tick " + std::to_string(r[9].as<std::int64_t>()) +
-                                    " is " + format_duration(opt_us(r[11])) +
-                                    " old; let it catch up, or unregister it if it is gone"}});
-            } else if (!blockers.empty()) {
-                for (const auto* t : blockers) {
-                    rot["blocked_by"].push_back(json{{"kind", "transaction"}, {"pid", t->pid}});
-                    s.problems.push_back(json{
-                        {"queue", name}, {"kind", "long_transaction"}, {"transaction", tx_json(*t)},
-                        {"message", "rotation blocked by a transaction older than the last "
-                                    "rotation: pid " + std::to_string(t->pid) + " (user " + t->user +
-                                    (t->application.empty() ? "" : ", " + t->application) + ", " +
-                                    t->state + ", database " + t->database + ") open for " +
-                                    format_duration(t->age) +
-                                    "; end it, e.g. select pg_terminate_backend(" +
-                                    std::to_string(t->pid) + ")"}});
-                }
-            } else {
-                rot["blocked_by"].push_back(json{{"kind", "ticker"}});
-                s.problems.push_back(json{
-                    {"queue", name}, {"kind", "no_ticks"},
-                    {"message", "rotation waits for a tick newer than the last rotation: newest "
-                                "tick is " + format_duration(opt_us(r[13])) +
-                                " old; is the ticker running (and the queue not paused)?"}});
-            }
-        }
-        s.rotation[name] = rot;
+    return txs;
+}
+
+/**
+ * Why the due rotation of queue @p name cannot happen (one row of sql::rotation_state):
+ * appends to @p rot's blocked_by and to @p problems. Rotation needs the slowest consumer's
+ * last tick to have a snapshot xmin past step2 (the last rotation's point). If a newer tick
+ * has one, that consumer is behind; if none has, a transaction older than step2 holds
+ * every tick back, or nothing has been ticked since.
+ */
+void explain_blocked(const std::string& name, const pqxx::row& r, std::int64_t step2,
+                     const std::vector<old_tx>& txs, json& rot, json& problems) {
+    const auto newest_xmin = opt_i64(r[12]);
+    if (newest_xmin && *newest_xmin > step2) {
+        const auto consumer = r[8].as<std::string>();
+        const auto last_tick = r[9].as<std::int64_t>();
+        const auto age = opt_us(r[11]);
+        rot["blocked_by"].push_back(json{{"kind", "consumer"},
+                                         {"consumer", consumer},
+                                         {"last_tick", last_tick},
+                                         {"last_tick_age_seconds", json_seconds(age)}});
+        problems.push_back(json{
+            {"queue", name}, {"kind", "stuck_consumer"}, {"consumer", consumer},
+            {"message", "rotation blocked by consumer " + quote_name(consumer) + ": its last tick " +
+                            std::to_string(last_tick) + " is " + format_duration(age) +
+                            " old; let it catch up, or unregister it if it is gone"}});
+        return;
     }
+    bool found = false;
+    for (const auto& t : txs) {
+        if (!t.xid || *t.xid > step2) continue;
+        found = true;
+        rot["blocked_by"].push_back(json{{"kind", "transaction"}, {"pid", t.pid}});
+        problems.push_back(json{
+            {"queue", name}, {"kind", "long_transaction"}, {"transaction", tx_json(t)},
+            {"message", "rotation blocked by a transaction older than the last rotation: pid " +
+                            std::to_string(t.pid) + " (user " + t.user +
+                            (t.application.empty() ? "" : ", " + t.application) + ", " + t.state +
+                            ", database " + t.database + ") open for " + format_duration(t.age) +
+                            "; end it, e.g. select pg_terminate_backend(" + std::to_string(t.pid) +
+                            ")"}});
+    }
+    if (found) return;
+    rot["blocked_by"].push_back(json{{"kind", "ticker"}});
+    problems.push_back(json{
+        {"queue", name}, {"kind", "no_ticks"},
+        {"message", "rotation waits for a tick newer than the last rotation: the newest tick is " +
+                        format_duration(opt_us(r[13])) +
+                        " old; is the ticker running (and the queue not paused)?"}});
+}
+
+/// The rotation state of one row of sql::rotation_state (problems appended to @p problems).
+json rotation_of(const pqxx::row& r, const std::vector<old_tx>& txs, json& problems) {
+    const auto name = r[0].as<std::string>();
+    const auto step2 = opt_i64(r[6]);
+    const bool due = !r[7].is_null() && r[7].as<bool>();
+    json rot{{"cur_table", r[1].as<int>()},
+             {"ntables", r[2].as<int>()},
+             {"period_seconds", json_seconds(opt_us(r[3]))},
+             {"since_switch_seconds", json_seconds(opt_us(r[4]))},
+             {"step1_txid", r[5].as<std::int64_t>()},
+             {"step2_txid", json_opt(step2)},
+             {"due", due},
+             {"event_tables_bytes", r[14].as<std::int64_t>()},
+             {"state", !step2 ? "step2 pending" : due ? "due" : "ok"},
+             {"blocked_by", json::array()}};
+    const auto slow_xmin = opt_i64(r[10]);
+    if (step2 && due && slow_xmin && *slow_xmin <= *step2) {
+        rot["state"] = "blocked";
+        explain_blocked(name, r, *step2, txs, rot, problems);
+    }
+    return rot;
+}
+
+snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& queue) {
+    snapshot s;
+    pqxx::work tx{conn};
+    // One snapshot for everything, so the numbers agree with each other.
+    tx.exec("set transaction isolation level repeatable read, read only");
+    pgqpp::admin admin{tx};
+    if (queue) {
+        auto q = admin.queue_info(*queue);
+        if (!q) {
+            throw cli_error{exit_not_found, "queue " + quote_name(*queue) +
+                                                " does not exist in database " + conn.dbname()};
+        }
+        s.queues.push_back(*q);
+        s.consumers = admin.consumers(*queue);
+    } else {
+        s.queues = admin.queues();
+        s.consumers = admin.consumers();
+    }
+    const auto txs = read_old_transactions(tx);
+    const std::string name = queue.value_or("");
+    for (const auto& r : tx.exec_params(sql::rotation_state, queue ? name.c_str() : nullptr))
+        s.rotation[r[0].as<std::string>()] = rotation_of(r, txs, s.problems);
     tx.commit();
     return s;
 }

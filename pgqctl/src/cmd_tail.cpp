@@ -97,8 +97,7 @@ int cmd_tail(context& ctx) {
         const auto newest = tx.exec_params(sql::newest_tick, queue_id)[0][0];
         if (vm.count("from-tick")) {
             last_tick = vm["from-tick"].as<std::int64_t>();
-            if (tx.exec_params(sql::ticks_after, queue_id, last_tick - 1).empty() ||
-                tx.exec_params(sql::ticks_after, queue_id, last_tick - 1)[0][0].as<std::int64_t>() != last_tick) {
+            if (tx.exec_params(sql::tick_by_id, queue, last_tick).empty()) {
                 throw cli_error{exit_not_found, "queue '" + queue + "' has no kept tick " +
                                                     std::to_string(last_tick) +
                                                     " (see pgqctl status)"};
