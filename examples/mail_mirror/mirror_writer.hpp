@@ -1,0 +1,55 @@
+// mirror_writer: applies the events of queue 'mail' to the mirror's tables (mail_schema.sql),
+// inside the transaction the consumer runtime gives the handler (the target database's, in
+// remote exactly-once delivery: pgq_ext marks the batch done in the same commit).
+//
+// Letter changes (pgq.jsontriga events: the whole row as JSON) are not written one by one:
+// they are collected and written by one call of mail.apply_letter_changes (mirror.sql) per
+// `flush_rows` changes, which keeps only the last change of each letter (every event carries
+// the complete row, so the last one is the letter's state) and deletes or upserts in one go. Folder events (folder_events.hpp)
+// first write the letters collected so far, so everything is applied in queue order.
+#pragma once
+
+#include <pgqpp/consumer/consumer.hpp>
+
+#include <pqxx/transaction_base>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace mail {
+
+class mirror_writer {
+public:
+    explicit mirror_writer(std::size_t flush_rows) : flush_rows_{flush_rows} {}
+
+    /// A batch begins: forget what a failed (rolled back) attempt collected, and find out
+    /// whether this tick range was applied already (see already_applied_).
+    void begin(pqxx::transaction_base& tx, const pgqpp::consumer::batch_info& batch);
+    /// One event, in queue order.
+    pgqpp::consumer::outcome apply(const pgqpp::consumer::event& ev, pqxx::transaction_base& tx);
+    /// The batch's last event was applied: writes the letter changes still collected and
+    /// logs the batch in mail.applied_batches (mirror.sql).
+    void finish(pqxx::transaction_base& tx, const pgqpp::consumer::batch_info& batch);
+
+    std::int64_t statements() const { return statements_; }
+
+private:
+    void flush(pqxx::transaction_base& tx);
+    void clear();
+    pgqpp::consumer::outcome apply_folder(const pgqpp::consumer::event& ev,
+                                          pqxx::transaction_base& tx);
+
+    std::size_t flush_rows_;
+    std::string lines_;  ///< one change per line: 'I', 'U' or 'D', then the row's JSON
+    std::size_t rows_ = 0;
+    std::int64_t batch_events_ = 0;
+    /// The batch's ticks are in mail.applied_batches: its events were applied and committed
+    /// with an earlier batch id (the consumer died after the mirror's commit, before
+    /// finish_batch, and the queue handed out the same ticks under a new id, which
+    /// pgq_ext.is_batch_done does not recognise). Its events are passed over.
+    bool already_applied_ = false;
+    std::int64_t statements_ = 0;
+};
+
+}  // namespace mail

@@ -1,0 +1,46 @@
+-- The mirror database (after mail_schema.sql and pgq_ext): a log of the batches applied,
+-- one row per batch, written by mail_mirror_daemon in the transaction that applies the
+-- batch. A batch is the events between two ticks: (prev_tick_id, tick_id) names it even when
+-- it comes again under a new batch id, and the unique key makes applying it twice fail.
+-- mail_verify --count-events checks that the events applied are exactly the events of the
+-- primary's queue.
+create table if not exists mail.applied_batches (
+    batch_id     bigint not null,
+    prev_tick_id bigint not null,
+    tick_id      bigint not null,
+    events       int not null,
+    applied_at   timestamptz not null default now(),
+    unique (prev_tick_id, tick_id)
+);
+
+-- Applies letter changes in bulk: `lines` holds one change per line, in queue order: 'I',
+-- 'U' or 'D', then the row as pgq.jsontriga wrote it (ev_data: JSON, no raw newline). The
+-- last change of each letter wins (every event carries the whole row, so the last one is
+-- the letter's state): a delete deletes, an insert or update upserts the whole row. The
+-- counters follow through the statement triggers of mail_schema.sql. One statement for any
+-- number of changes: mail_mirror_daemon calls it once per apply_rows changes.
+create or replace function mail.apply_letter_changes(lines text) returns void
+language plpgsql as $$
+begin
+    with change as (
+        select left(line, 1) as op, substr(line, 2)::json as row, n
+          from string_to_table(lines, E'\n') with ordinality as t(line, n)
+    ), latest as (
+        select distinct on (l.id) c.op, l.*
+          from change c cross join lateral json_populate_record(null::mail.letters, c.row) l
+         order by l.id, c.n desc
+    ), deleted as (
+        delete from mail.letters m using latest
+         where latest.op = 'D' and m.id = latest.id
+    )
+    insert into mail.letters (id, folder_id, subject, sender, recipients, sent_at, received_at,
+                              seen, flagged, answered, labels, size)
+    select id, folder_id, subject, sender, recipients, sent_at, received_at,
+           seen, flagged, answered, labels, size
+      from latest where op <> 'D'
+    on conflict (id) do update set
+        folder_id = excluded.folder_id, subject = excluded.subject, sender = excluded.sender,
+        recipients = excluded.recipients, sent_at = excluded.sent_at,
+        received_at = excluded.received_at, seen = excluded.seen, flagged = excluded.flagged,
+        answered = excluded.answered, labels = excluded.labels, size = excluded.size;
+end $$;

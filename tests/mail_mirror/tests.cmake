@@ -1,0 +1,9 @@
+# The mail mirror example (examples/mail_mirror, docs/example-mail-mirror.md) end to end, and
+# the README's demo (scripts/demo.sh) in a short run so that it cannot rot.
+if(TARGET mail_mirror_daemon AND TARGET pgqpp_ticker)
+    pgqpp_add_script_test(example.mail_mirror.end_to_end
+        COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/mail_mirror/mail_mirror_test.sh"
+            "$<TARGET_FILE_DIR:mail_mirror_daemon>" "$<TARGET_FILE:pgqpp_ticker>"
+        TIMEOUT 240)
+    set_property(TEST example.mail_mirror.end_to_end APPEND PROPERTY LABELS example)
+endif()
