@@ -1,100 +1,134 @@
 #!/usr/bin/env bash
-# THE demo command (README): builds pgqpp, starts a throwaway PostgreSQL 15, installs our pgq
-# and walks through one producer -> ticker -> consumer round with plain SQL.
+# THE demo command (README): builds pgqpp, starts a throwaway PostgreSQL 15 and runs the mail
+# mirror (examples/mail_mirror, docs/example-mail-mirror.md) for about a minute:
+#   a primary mail database (letters, folders, counters) whose changes enter the queue 'mail',
+#   pgqpp-ticker, mail_load writing letters, flag changes, moves, deletes and folder
+#   operations, and mail_mirror_daemon copying them into a mirror database exactly once.
+# It shows the progress every few seconds, kills the daemon (SIGKILL) halfway and starts it
+# again, and ends with mail_verify: both sides identical, every event applied exactly once.
 #
 #   scripts/demo.sh              our pgq (build/pgq_sql/pgq_install.sql)
-#   scripts/demo.sh --real-pgq   the same steps on Debian's PgQ 3.5 extension, for comparison
+#   scripts/demo.sh --real-pgq   the primary on Debian's PgQ 3.5 extension instead
+#
+# Environment: DEMO_SECONDS (60) how long mail_load writes; DEMO_RATE (200) its operations
+# per second; DEMO_BUILD_DIR: use the programs of this build directory and skip installing
+# packages and building (the test example.mail_mirror.demo does that).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
-target=ours
+real_pgq=
 case "${1:-}" in
 "") ;;
---real-pgq) target=pgq ;;
+--real-pgq) real_pgq=--real-pgq ;;
 *) echo "usage: scripts/demo.sh [--real-pgq]" >&2; exit 2 ;;
 esac
+seconds=${DEMO_SECONDS:-60}
+rate=${DEMO_RATE:-200}
 
-bash scripts/install-deps.sh
-bash scripts/build.sh >/dev/null
+build=${DEMO_BUILD_DIR:-}
+if [[ -z "$build" ]]; then
+    bash scripts/install-deps.sh
+    echo "building (scripts/build.sh) ..."
+    bash scripts/build.sh >/dev/null
+    build=$root/build
+fi
+bin=$build/examples/mail_mirror
+ticker_bin=$build/ticker/pgqpp-ticker
 
 cluster=$(mktemp -d /tmp/pgqpp-demo.XXXXXX)
-trap 'bash tests/harness/pg_cluster.sh stop "$cluster" >/dev/null 2>&1 || true' EXIT
+work=$(mktemp -d /tmp/pgqpp-demo-run.XXXXXX)
+pids=()
+daemon_pid=
+cleanup() {
+    local pid
+    for pid in "${pids[@]}" $daemon_pid; do
+        { kill -TERM "$pid" && wait "$pid"; } 2>/dev/null || true
+    done
+    bash tests/harness/pg_cluster.sh stop "$cluster" >/dev/null 2>&1 || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "A throwaway PostgreSQL 15"
 bash tests/harness/pg_cluster.sh start "$cluster"
 export PGQPP_TEST_CLUSTER=$cluster
 # shellcheck source=tests/harness/lib.sh
 source tests/harness/lib.sh
 pgqpp_load_env
-export PGDATABASE=demo PGOPTIONS="-c client_min_messages=warning"
+pgqpp_new_db mail template0
+pgqpp_new_db mail_mirror template0
+base="host='$PGHOST' port='$PGPORT' user='$PGUSER'"
+primary="$base dbname=mail"
+mirror="$base dbname=mail_mirror"
+p_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$primary" -c "$1"; }
+m_sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$mirror" -c "$1"; }
 
-step() { printf '\n== %s\n' "$*"; }
-# Runs one SQL text (several statements allowed), echoing it, stopping on error.
-sql() { psql -X -q -v ON_ERROR_STOP=1 -P footer=off -e -c "$1"; }
+pgq_kind="pgqpp's pgq"
+[[ -z "$real_pgq" ]] || pgq_kind="the real PgQ 3.5 extension"
+step "Install: primary 'mail' ($pgq_kind, mail tables, queue 'mail', capture trigger), mirror 'mail_mirror' (mail tables, pgq_ext)"
+"$bin/mail_setup" "$primary" "$mirror" $real_pgq
 
-step "Create database 'demo' and install pgq ($target)"
-pgqpp_new_db demo template0
-if [[ "$target" == ours ]]; then
-    psql -X -q -v ON_ERROR_STOP=1 -f build/pgq_sql/pgq_install.sql >/dev/null
-else
-    sql "create extension pgq"
-fi
-sql "select pgq.version()"
+step "Start pgqpp-ticker, mail_load ($rate operations/s for $seconds s) and mail_mirror_daemon"
+"$ticker_bin" --base-connstr "$base" --database-list mail --syslog=0 --stats-period 0 \
+    >"$work/ticker.log" 2>&1 &
+pids+=($!)
+"$bin/mail_load" --db "$primary" --rate "$rate" --duration "${seconds}s" >"$work/load.log" 2>&1 &
+load_pid=$!
+pids+=("$load_pid")
+start_daemon() {
+    "$bin/mail_mirror_daemon" --db "$primary" --target-db "$mirror" --stats-period 10s \
+        >>"$work/daemon.log" 2>&1 &
+    daemon_pid=$!
+}
+start_daemon
+echo "logs: $work/{ticker,load,daemon}.log (removed at exit)"
 
-step "Create a queue. Ticker: make a tick whenever there are new events (no waiting)"
-sql "select pgq.create_queue('demo_queue')"
-sql "select pgq.set_queue_config('demo_queue', 'ticker_max_lag', '0')"
+# One progress line: letters written on the primary (the identity sequence counts every one
+# ever written; some were deleted since), letters on each side, the mirror's consumer lag.
+progress() {
+    local written on_primary on_mirror info
+    written=$(p_sql "select coalesce(pg_sequence_last_value('mail.letters_id_seq'), 0)")
+    on_primary=$(p_sql "select count(*) from mail.letters")
+    on_mirror=$(m_sql "select count(*) from mail.letters")
+    info=$(p_sql "select coalesce(pending_events, 0) || ' events pending, lag ' ||
+                         coalesce(round(extract(epoch from lag)::numeric, 1), 0) || ' s'
+                    from pgq.get_consumer_info('mail', 'mail_mirror')")
+    printf '%4ds  letters written %6d | now on primary %6d, on mirror %6d | %s\n' \
+        "$SECONDS" "$written" "$on_primary" "$on_mirror" "$info"
+}
 
-step "Register the consumer first: it gets the events inserted after its registration"
-sql "select pgq.register_consumer('demo_queue', 'demo_consumer')"
-
-step "Tick (pgqd does this every second in production)"
-sql "select pgq.ticker()"
-
-step "Producer: three events in one transaction, committed"
-psql -X -q -v ON_ERROR_STOP=1 -e <<'SQL'
-begin;
-select pgq.insert_event('demo_queue', 'greeting', 'hello 1');
-select pgq.insert_event('demo_queue', 'greeting', 'hello 2');
-select pgq.insert_event('demo_queue', 'greeting', 'hello 3');
-commit;
-SQL
-
-step "Producer: one event in a transaction that rolls back: it must never be delivered"
-psql -X -q -v ON_ERROR_STOP=1 -e <<'SQL'
-begin;
-select pgq.insert_event('demo_queue', 'greeting', 'rolled back');
-rollback;
-SQL
-
-step "Tick again: the new tick closes the batch of the events committed since the last one"
-sql "select pgq.ticker()"
-
-step "Consumer loop: next_batch -> get_batch_events -> finish_batch, until next_batch is NULL"
-echo "(A batch is the events committed between two ticks; an idle tick gives an empty batch.)"
-delivered=0
-while :; do
-    batch_id=$(psql -X -q -At -v ON_ERROR_STOP=1 \
-        -c "select pgq.next_batch('demo_queue', 'demo_consumer')")
-    if [[ -z "$batch_id" ]]; then
-        echo "next_batch returned NULL: nothing more until the next tick"
-        break
+step "Progress (every few seconds)"
+SECONDS=0
+period=$((seconds >= 30 ? 5 : 2))
+killed=
+while kill -0 "$load_pid" 2>/dev/null; do
+    sleep "$period"
+    progress
+    if [[ -z "$killed" ]] && ((SECONDS >= seconds / 2)); then
+        kill -KILL "$daemon_pid"
+        wait "$daemon_pid" 2>/dev/null || true
+        echo "      >>> mail_mirror_daemon killed (SIGKILL) in the middle of its work; the primary goes on"
+        sleep "$period"
+        progress
+        start_daemon
+        echo "      >>> mail_mirror_daemon started again: it resumes at the first unfinished batch"
+        killed=1
     fi
-    echo
-    echo "-- batch $batch_id"
-    sql "select ev_id, ev_type, ev_data from pgq.get_batch_events($batch_id) order by ev_id"
-    count=$(psql -X -q -At -v ON_ERROR_STOP=1 -c "select count(*) from pgq.get_batch_events($batch_id)")
-    delivered=$((delivered + count))
-    sql "select pgq.finish_batch($batch_id)"
 done
+wait "$load_pid" || { cat "$work/load.log"; echo "demo FAILED: mail_load failed" >&2; exit 1; }
+cat "$work/load.log"
 
-step "Consumer status"
-sql "select queue_name, consumer_name, lag is not null as has_lag, pending_events from pgq.get_consumer_info()"
-
-if ((delivered != 3)); then
-    echo "demo FAILED: expected 3 delivered events, got $delivered" >&2
+step "The writers stopped: mail_verify waits until the mirror caught up, then compares"
+progress
+if ! "$bin/mail_verify" --db "$primary" --target-db "$mirror" --wait 60s --count-events; then
+    echo "demo FAILED: the mirror differs (daemon log: $work/daemon.log)" >&2
+    tail -20 "$work/daemon.log" >&2
     exit 1
 fi
-step "Done: the 3 committed events were delivered, once; the rolled-back one never."
+step "Done: every letter mirrored exactly once, through a SIGKILL of the mirror daemon."

@@ -7,3 +7,12 @@ if(TARGET mail_mirror_daemon AND TARGET pgqpp_ticker)
         TIMEOUT 240)
     set_property(TEST example.mail_mirror.end_to_end APPEND PROPERTY LABELS example)
 endif()
+
+# The README's demo command, 10 s of load instead of 60, with this build's programs.
+if(TARGET mail_mirror_daemon AND TARGET pgqpp_ticker)
+    pgqpp_add_script_test(example.mail_mirror.demo
+        COMMAND env DEMO_SECONDS=10 "DEMO_BUILD_DIR=${CMAKE_BINARY_DIR}"
+            bash "${PROJECT_SOURCE_DIR}/scripts/demo.sh"
+        TIMEOUT 180)
+    set_property(TEST example.mail_mirror.demo APPEND PROPERTY LABELS example)
+endif()
