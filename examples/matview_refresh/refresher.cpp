@@ -62,6 +62,11 @@ void refresher::round() {
         }
         for (const auto& v : state_.dirty(*state_conn_, settings_.interval)) {
             if (stopping_) return;
+            if (!map_.has_view(v.ref)) {  // marked, then removed from the configuration
+                log_.debug("{} is marked but no longer configured: left alone",
+                           v.ref.to_string());
+                continue;
+            }
             const auto now = clock::now();
             if (auto nb = not_before_.find(v.ref); nb != not_before_.end() && nb->second > now) {
                 next = std::min(next, duration_cast<microseconds>(nb->second - now));

@@ -41,6 +41,12 @@ const std::vector<view_ref>* view_map::views_for(const std::string& table) const
     return it == views_of_table.end() ? nullptr : &it->second;
 }
 
+bool view_map::has_view(const view_ref& view) const {
+    for (const auto& [table, views] : views_of_table)
+        if (std::find(views.begin(), views.end(), view) != views.end()) return true;
+    return false;
+}
+
 view_map load_view_map(const std::string& path, const pgqpp::connection_config& queue_db) {
     std::ifstream in{path};
     if (!in) throw std::invalid_argument{path + ": cannot open the view map"};

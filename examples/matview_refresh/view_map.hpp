@@ -42,6 +42,8 @@ struct view_map {
 
     /// The views of @p table (schema.table), or null if none depends on it.
     const std::vector<view_ref>* views_for(const std::string& table) const;
+    /// Whether @p view is one of the views of some table.
+    bool has_view(const view_ref& view) const;
 };
 
 /// The server name of the queue's own database.

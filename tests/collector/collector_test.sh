@@ -61,7 +61,7 @@ pids[ticker]=$!
 start_worker() {  # start_worker NAME
     "$worker" --db "host='$PGHOST' port='$PGPORT' user='$PGUSER' dbname='$db'" \
         --subconsumer "$1" --mail-server "127.0.0.1:$port" --per-source-limit $limit \
-        --retry-delay 1s --retry-max-delay 2s --max-retries $max_retries \
+        --retry-delay 1s --retry-max-delay 2s --max-retries $max_retries --dead-interval 4s \
         --poll-period 200ms --stats-period 0 >>"$work/$1.log" 2>&1 &
     pids[$1]=$!
 }
@@ -76,12 +76,32 @@ wait_for() {  # wait_for SECONDS WHAT COMMAND...
     done
     fail "no $what within $secs s"
 }
-holding_batch_name() {
+holding_batch_name() {  # holding_batch_name [EXCEPT]: a worker that holds a batch
     sql "select substr(consumer_name, length('collector.') + 1)
            from pgq.get_consumer_info('collect_jobs')
-          where consumer_name like 'collector.%' and current_batch is not null limit 1"
+          where consumer_name like 'collector.%' and current_batch is not null
+            and consumer_name <> 'collector.${1:-}' limit 1"
 }
-holding_batch() { [[ -n $(holding_batch_name) ]]; }
+# kill_busy_worker [EXCEPT]: kill -9 a worker that holds a batch (adding jobs until one
+# does); sets victim and victim_batch.
+extra_jobs=0
+kill_busy_worker() {
+    local i
+    for ((i = 0; i < 100; i++)); do
+        victim=$(holding_batch_name "${1:-}")
+        if [[ -n "$victim" ]]; then
+            kill -KILL "${pids[$victim]}"; wait "${pids[$victim]}" 2>/dev/null || true
+            unset "pids[$victim]"
+            victim_batch=$(sql "select current_batch from pgq.get_consumer_info('collect_jobs', 'collector.$victim')")
+            [[ -n "$victim_batch" ]] || fail "$victim was killed holding no batch"
+            return 0
+        fi
+        extra_jobs=$((extra_jobs + 1))
+        add_jobs good2 "extra$extra_jobs"
+        sleep 0.1
+    done
+    fail "no worker ever held a batch"
+}
 
 # The jobs, one or two per transaction (so that there are many small batches to share).
 add_jobs() {  # add_jobs SOURCE MAILBOX...
@@ -98,33 +118,36 @@ for i in $(seq 1 8); do
     if ((i == 4)); then
         # kill -9 of a worker while it holds a batch (its jobs half done); restarted under
         # the same name, it gets that batch back and does it again from the start.
-        wait_for 20 "a worker holding a batch" holding_batch
-        victim=$(holding_batch_name)
-        kill -KILL "${pids[$victim]}"; wait "${pids[$victim]}" 2>/dev/null || true
-        killed_batch=$(sql "select current_batch from pgq.get_consumer_info('collect_jobs', 'collector.$victim')")
-        [[ -n "$killed_batch" ]] || fail "$victim was killed holding no batch"
+        kill_busy_worker
+        restarted=$victim restarted_batch=$victim_batch
         start_worker "$victim"
+    fi
+    if ((i == 6)); then
+        # Another one killed for good: after dead_interval a live member takes its batch.
+        kill_busy_worker "$restarted"
+        gone=$victim gone_batch=$victim_batch
     fi
     sleep 0.1
 done
 add_jobs down erin
 add_jobs good1 missing-frank
-good_jobs=$((8 * 3 + 6))
+good_jobs=$((8 * 3 + 6 + extra_jobs))
 
 jobs_done() { [[ $(sql "select count(*) from collected_jobs") -ge $1 ]]; }
 dead_count() { sql "select count(*) from pgq.dead_letter"; }
 two_dead() { [[ $(dead_count) -ge 2 ]]; }
 wait_for 60 "all $good_jobs good jobs" jobs_done $good_jobs
 wait_for 60 "2 dead letters" two_dead
-# Nothing left anywhere: the group caught up, no retry pending, no member holding a batch.
+# Nothing left anywhere (one snapshot): no retry pending, no event waiting for a tick, no
+# ticked event waiting for a batch, no member holding a batch.
 idle() {
     [[ $(sql "select (select count(*) from pgq.retry_queue)
-                   + (select count(*) from pgq.subscription where sub_batch is not null)
-                   + (select count(*) from pgq.get_consumer_info('collect_jobs', 'collector')
-                       where pending_events > 0)") == 0 ]]
+                   + (select ev_new from pgq.get_queue_info('collect_jobs'))
+                   + (select pending_events from pgq.get_consumer_info('collect_jobs', 'collector'))
+                   + (select count(*) from pgq.subscription where sub_batch is not null)") == 0 ]]
 }
 wait_for 30 "an idle job queue" idle
-echo "ok: $victim was killed -9 holding batch $killed_batch and restarted"
+echo "ok: killed -9 holding a batch: $restarted (batch $restarted_batch, restarted), $gone (batch $gone_batch, taken over)"
 
 # Each job exactly once, its letters once.
 read -r n distinct <<<"$(sql "select count(*), count(distinct job_id) from collected_jobs" | tr '|' ' ')"
@@ -134,6 +157,8 @@ read -r n distinct <<<"$(sql "select count(*), count(distinct job_id) from colle
 [[ $(sql "select count(*) from collected_jobs where source = 'down' or mailbox like 'missing%'") == 0 ]] ||
     fail "a failing job was recorded as done"
 # One follow-up per job, read as a consumer of 'collected' would.
+# (max_lag 0: pgq.ticker ticks whenever there are new events, PgQ waits 3 s by default)
+sql "select pgq.set_queue_config('collected', 'ticker_max_lag', '0')" >/dev/null
 sql "select pgq.ticker('collected')" >/dev/null
 sql "create table followups (ev_id bigint, ev_type text, ev_data text, ev_extra1 text)" >/dev/null
 while b=$(sql "select pgq.next_batch('collected', 'check')"); [[ -n "$b" ]]; do
@@ -143,8 +168,15 @@ while b=$(sql "select pgq.next_batch('collected', 'check')"); [[ -n "$b" ]]; do
 done
 read -r n distinct <<<"$(sql "select count(*), count(distinct (ev_extra1, ev_data)) from followups
                              where ev_type = 'mailbox.collected'" | tr '|' ' ')"
-[[ $n == "$good_jobs" && $distinct == "$good_jobs" ]] ||
+if [[ $n != "$good_jobs" || $distinct != "$good_jobs" ]]; then
+    sql "select j.*, (select count(*) from pgq.event_2 e where e.ev_data = j.mailbox) as in_queue
+           from collected_jobs j where not exists (select 1 from followups f
+                where f.ev_data = j.mailbox and f.ev_extra1 = j.source)" >&2
+    sql "select * from pgq.get_consumer_info('collected')" >&2
+    sql "select tick_id, tick_snapshot from pgq.tick where tick_queue = 2 order by 1" >&2
+    sql "select ev_id, ev_txid, ev_data from pgq.event_2 order by ev_txid" >&2
     fail "follow-ups: $n events for $distinct mailboxes, expected $good_jobs each"
+fi
 echo "ok: $good_jobs jobs done once each, $((good_jobs * letters)) letters stored once, $n follow-up events"
 
 # Retries: the flaky source failed some requests, and its jobs got through anyway.
@@ -186,6 +218,7 @@ wait_for 30 "an idle job queue" idle
 echo "ok: requeued job collected (attempt $(sql "select attempts from collected_jobs where source = 'down'"))"
 
 for w in w1 w2 w3; do
+    [[ $w != "$gone" ]] || continue
     kill -TERM "${pids[$w]}"
     rc=0; wait "${pids[$w]}" || rc=$?
     [[ $rc -eq 0 ]] || fail "worker $w: exit status $rc after SIGTERM, expected 0"
