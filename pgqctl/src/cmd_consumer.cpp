@@ -37,13 +37,6 @@ bool parse_pair(context& ctx, const std::string& usage, po::options_description 
     return true;
 }
 
-void require_queue(pgqpp::admin& admin, const std::string& queue, const std::string& db) {
-    if (!admin.queue_info(queue)) {
-        throw cli_error{exit_not_found, "queue " + quote_name(queue) + " does not exist in database " +
-                                            db + " (see pgqctl status)"};
-    }
-}
-
 pgqpp::consumer_info require_consumer(pgqpp::admin& admin, const names& n) {
     auto info = admin.consumer_info(n.queue, n.consumer);
     if (!info) {
@@ -134,7 +127,7 @@ int cmd_register(context& ctx) {
     auto& conn = ctx.conn();
     require_pgq(conn);
     pgqpp::admin admin{conn};
-    require_queue(admin, n.queue, conn.dbname());
+    require_queue(conn, n.queue);
     const bool created = admin.register_consumer(n.queue, n.consumer);
     if (ctx.json()) {
         print_json(json{{"queue", n.queue}, {"consumer", n.consumer}, {"registered", created}});
@@ -155,7 +148,7 @@ int cmd_unregister(context& ctx) {
     auto& conn = ctx.conn();
     require_pgq(conn);
     pgqpp::admin admin{conn};
-    require_queue(admin, n.queue, conn.dbname());
+    require_queue(conn, n.queue);
     require_consumer(admin, n);
     admin.unregister_consumer(n.queue, n.consumer);
     if (ctx.json()) {
@@ -190,7 +183,7 @@ int cmd_rewind(context& ctx) {
     auto& conn = ctx.conn();
     require_pgq(conn);
     pgqpp::admin admin{conn};
-    require_queue(admin, n.queue, conn.dbname());
+    require_queue(conn, n.queue);
     const auto before = require_consumer(admin, n);
 
     std::optional<tick> target;

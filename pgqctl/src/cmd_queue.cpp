@@ -29,17 +29,11 @@ bool parse_queue_args(context& ctx, const std::string& usage, po::options_descri
 }
 
 
-[[noreturn]] void no_such_queue(const std::string& queue, const std::string& db) {
-    throw cli_error{exit_not_found, "queue " + quote_name(queue) + " does not exist in database " +
-                                        db + " (see pgqctl status)"};
-}
-
 /// The queue's pgq.queue row as JSON; throws not found.
 json queue_row(pqxx::connection& conn, const std::string& queue) {
+    require_queue(conn, queue);
     pqxx::read_transaction tx{conn};
-    const auto r = tx.exec_params(sql::queue_row, queue);
-    if (r.empty()) no_such_queue(queue, conn.dbname());
-    return json::parse(r[0][0].as<std::string>());
+    return json::parse(tx.exec_params(sql::queue_row, queue)[0][0].as<std::string>());
 }
 
 /// Columns of pgq.queue that are state, not settings.
@@ -68,7 +62,7 @@ int set_paused(context& ctx, bool paused) {
     pgqpp::validate_queue_name(queue);
     auto& conn = ctx.conn();
     require_pgq(conn);
-    queue_row(conn, queue);
+    require_queue(conn, queue);
     pgqpp::admin{conn}.set_ticker_paused(queue, paused);
     if (ctx.json()) {
         print_json(json{{"queue", queue}, {"ticker_paused", paused}});
@@ -112,7 +106,7 @@ int cmd_drop_queue(context& ctx) {
     pgqpp::validate_queue_name(queue);
     auto& conn = ctx.conn();
     require_pgq(conn);
-    queue_row(conn, queue);
+    require_queue(conn, queue);
     std::vector<std::string> consumers;
     {
         pqxx::read_transaction tx{conn};

@@ -2,8 +2,6 @@
 
 #include "sql.hpp"
 
-#include <pgqpp/admin.hpp>
-
 #include <pqxx/pqxx>
 
 #include <iostream>
@@ -65,8 +63,6 @@ pqxx::connection& context::conn() {
     return *conn_;
 }
 
-std::string context::describe_db() const { return connection_from_arg(db_).describe(); }
-
 pgqpp::connection_config connection_from_arg(const std::string& db) {
     if (db.empty() || db.find('=') != std::string::npos || db.find("://") != std::string::npos) {
         return pgqpp::connection_config{db};
@@ -108,20 +104,6 @@ void require_queue(pqxx::connection& conn, const std::string& queue) {
     if (!tx.exec_params(sql::queue_row, queue).empty()) return;
     throw cli_error{exit_not_found, "queue '" + queue + "' does not exist in database " +
                                         conn.dbname() + " (see pgqctl status)"};
-}
-
-bool has_pgqpp_sql(pqxx::connection& conn) {
-    require_pgq(conn);
-    pgqpp::admin admin{conn};
-    return admin.has_pgqpp_additions();
-}
-
-void require_pgqpp_sql(pqxx::connection& conn, const std::string& feature) {
-    if (has_pgqpp_sql(conn)) return;
-    throw cli_error{exit_unavailable,
-                    feature + " needs pgqpp's SQL, but database " + conn.dbname() +
-                        " runs the real PgQ (" + pgqpp::admin{conn}.version() +
-                        "); install pgqpp's pgq instead to use it"};
 }
 
 }  // namespace pgqctl

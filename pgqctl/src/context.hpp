@@ -65,9 +65,6 @@ public:
     /// The connection, opened on first use (application_name=pgqctl).
     pqxx::connection& conn();
 
-    /// The connection settings as a log-safe description ("dbname=mail", "from environment").
-    std::string describe_db() const;
-
 private:
     std::string command_;
     std::vector<std::string> args_;
@@ -88,10 +85,5 @@ void require_pgq(pqxx::connection& conn);
 /// Throws cli_error(exit_not_found) naming @p queue when it does not exist.
 void require_queue(pqxx::connection& conn, const std::string& queue);
 
-/// Whether the database has pgqpp's SQL (not the real PgQ): a pgqpp addition exists.
-bool has_pgqpp_sql(pqxx::connection& conn);
-
-/// Throws cli_error(exit_unavailable) "<feature> needs pgqpp's SQL ..." on the real PgQ.
-void require_pgqpp_sql(pqxx::connection& conn, const std::string& feature);
 
 }  // namespace pgqctl

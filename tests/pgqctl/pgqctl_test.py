@@ -580,32 +580,57 @@ def scenario_dead_letters():
         check(pgqctl_json("dead-letter", "list") == [], "dead letters left after purge")
 
 
-def scenario_progress_on_tty():
-    """On a terminal, long operations show progress with a rate and an ETA on stderr."""
-    pgqctl("create-queue", "prog")
+def run_on_tty(argv, data=None, tty="stderr"):
+    """Runs pgqctl with its stderr (or stdout) on a pseudo-terminal; returns (exit code,
+    the other stream's bytes, what the terminal got)."""
     master, slave = pty.openpty()
-    data = "".join("p%d\n" % i for i in range(20000)).encode()
-    p = subprocess.Popen([args.binary, "-d", DB, "insert", "prog"], stdin=subprocess.PIPE,
-                         stdout=subprocess.PIPE, stderr=slave, env=CHILD_ENV)
+    streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    streams[tty] = slave
+    p = subprocess.Popen([args.binary, "-d", DB] + argv, stdin=subprocess.PIPE, env=CHILD_ENV,
+                         **streams)
     os.close(slave)
-    out, _ = p.communicate(data, timeout=60)
-    err = b""
-    while select.select([master], [], [], 0.2)[0]:
-        try:
-            chunk = os.read(master, 65536)
-        except OSError:
+    got = b""
+    # read while it runs, or a full terminal buffer would block it
+    while True:
+        if select.select([master], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:      # EIO: every end of the terminal is closed (it exited)
+                chunk = b""
+            if not chunk:
+                break
+            got += chunk
+            continue
+        if p.poll() is not None:
             break
-        if not chunk:
-            break
-        err += chunk
+        if data is not None:
+            p.stdin.write(data)
+            p.stdin.close()
+            data = None
     os.close(master)
-    check(p.returncode == 0 and b"inserted 20000" in out, "insert on a tty: %r" % out)
-    text = err.decode(errors="replace")
-    check("insert: " in text and "/20000" in text and "/s" in text, "no progress on a tty: %r" % text)
-    # not a terminal: nothing but the result
+    other = (p.stdout if tty == "stderr" else p.stderr).read()
+    p.wait(timeout=60)
+    return p.returncode, other, got.decode(errors="replace")
+
+
+def scenario_progress_on_tty():
+    """On a terminal, long operations show progress with a rate and an ETA on stderr, and
+    status --watch redraws in place; on pipes none of that."""
+    pgqctl("create-queue", "prog")
+    data = "".join("p%d\n" % i for i in range(20000)).encode()
+    rc, out, tty = run_on_tty(["insert", "prog"], data)
+    check(rc == 0 and b"inserted 20000" in out, "insert on a tty: %r" % out)
+    check("insert: " in tty and "/20000" in tty and "/s" in tty, "no progress on a tty: %r" % tty)
     p = subprocess.run([args.binary, "-d", DB, "insert", "prog"], input=data,
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=CHILD_ENV)
     check(p.returncode == 0 and p.stderr == b"", "progress without a tty: %r" % p.stderr)
+
+    rc, _, tty = run_on_tty(["status", "--watch", "--interval", "0.1", "--iterations", "2"],
+                            tty="stdout")
+    check(rc == 0 and tty.count("\x1b[H\x1b[2J") == 2 and "prog" in tty,
+          "status --watch on a tty should redraw in place: %r" % tty[:300])
+    out = pgqctl("status", "--watch", "--interval", "0.1", "--iterations", "2")
+    check("\x1b[" not in out, "status --watch wrote terminal codes to a pipe")
 
 
 SCENARIOS = [scenario_help, scenario_install, scenario_queue_config,
