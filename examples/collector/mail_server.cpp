@@ -115,9 +115,11 @@ private:
         s.max_concurrent = std::max(s.max_concurrent, ++s.current);
         counted_ = true;
         const bool fail = s.fail_every > 0 && s.requests % s.fail_every == 0;
+        watch_client();
         timer_.expires_after(std::chrono::milliseconds{s.delay_ms});
         timer_.async_wait([self = shared_from_this(), fail, mailbox = rest](
-                              boost::system::error_code) {
+                              boost::system::error_code ec) {
+            if (ec) return;  // the client went away (watch_client)
             auto& st = self->state_.sources[self->source_];
             if (fail) {
                 ++st.failures;
@@ -126,6 +128,22 @@ private:
             if (mailbox.rfind("missing", 0) == 0) return self->reply(404, "no such mailbox\n");
             self->reply(200, letters_of(self->source_, mailbox, self->state_.letters));
         });
+    }
+
+    /// A client that closes its connection before the answer (a worker killed mid-fetch)
+    /// abandons the request: it is dropped and no longer counted, as a server that stops
+    /// working on a request whose client is gone. (The client sends nothing after its
+    /// request, so the read ends only with the connection.)
+    void watch_client() {
+        socket_.async_read_some(asio::buffer(probe_),
+                                [self = shared_from_this()](boost::system::error_code ec,
+                                                            std::size_t) {
+                                    if (!ec || !self->counted_) return;
+                                    self->uncount();
+                                    self->timer_.cancel();
+                                    boost::system::error_code ignored;
+                                    self->socket_.close(ignored);
+                                });
     }
 
     std::string stats() const {
@@ -163,6 +181,7 @@ private:
     server_state& state_;
     asio::streambuf buf_;
     std::string out_, source_;
+    char probe_[64];
     bool counted_ = false;
 };
 

@@ -219,7 +219,8 @@ echo "ok: coalescing: $order_ticks batches of ~100 changes, refreshes counted ab
 # The refresh started before the change committed and cannot have seen it: the mark must
 # survive the refresh (its generation changed) and the view be refreshed again.
 slow_refreshing() {
-    [[ $(on "$shop" -c "select count(*) from pg_stat_activity where state = 'active'
+    [[ $(on "$shop" -c "select count(*) from pg_stat_activity where datname = current_database()
+                         and state = 'active'
                          and query ilike 'refresh materialized view%slow_view%'") == 1 ]]
 }
 slow_n() { on "$shop" -c "select n from slow_view"; }
