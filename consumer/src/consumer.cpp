@@ -169,16 +169,22 @@ void consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
                        id_array(ids), reason);
 }
 
-std::int64_t consumer::coop_next_batch(pqxx::connection_base& conn) {
-    pqxx::work tx{conn, "pgqpp_coop_next"};
-    const auto dead = coop_->dead_interval
-                          ? tx.quote(interval_or_null(coop_->dead_interval)) + "::interval"
-                          : std::string{"null::interval"};
-    const auto r = tx.exec_params("select pgq_coop.next_batch_custom($1, $2, $3" +
-                                      custom_args(tx, options_) + ", " + dead + ")",
-                                  queue_, name_, coop_->subconsumer);
+std::int64_t consumer::open_batch(pqxx::connection_base& conn) {
+    pqxx::work tx{conn, "pgqpp_next_batch"};
+    const pqxx::result r =
+        coop_ ? tx.exec_params("select pgq_coop.next_batch_custom($1, $2, $3" +
+                                   custom_args(tx, options_) + ", " +
+                                   (coop_->dead_interval
+                                        ? tx.quote(interval_or_null(coop_->dead_interval)) +
+                                              "::interval"
+                                        : std::string{"null::interval"}) +
+                                   ")",
+                               queue_, name_, coop_->subconsumer)
+              : tx.exec_params("select batch_id from pgq.next_batch_custom($1, $2" +
+                                   custom_args(tx, options_) + ")",
+                               queue_, name_);
     pgqpp::commit(tx);
-    return r[0][0].is_null() ? 0 : r[0][0].as<std::int64_t>();
+    return r.empty() || r[0][0].is_null() ? 0 : r[0][0].as<std::int64_t>();
 }
 
 void consumer::finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id) {
@@ -204,16 +210,19 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
     has_bulk_retry(conn);  // outside the batch transaction, once per connection
     batch_result result;
     try {
-        std::int64_t coop_batch = 0;
-        if (coop_) {
-            coop_batch = coop_next_batch(conn);
-            if (!coop_batch) return result;
+        // Remote and cooperative: the batch id must outlive a crash of this transaction
+        // (pgq_ext remembers it as done; other members see whose batch it is), so
+        // next_batch commits on its own and a restart gets the same batch again.
+        std::int64_t opened = 0;
+        if (coop_ || mode_ == delivery::remote_exactly_once) {
+            opened = open_batch(conn);
+            if (!opened) return result;
         }
         pqxx::work tx{conn, "pgqpp_batch"};
         const pqxx::result b =
-            coop_ ? tx.exec_params("select $1::bigint, tick_id, prev_tick_id, "
-                                   "extract(epoch from lag)::float8 from pgq.get_batch_info($1)",
-                                   coop_batch)
+            opened ? tx.exec_params("select $1::bigint, tick_id, prev_tick_id, "
+                                    "extract(epoch from lag)::float8 from pgq.get_batch_info($1)",
+                                    opened)
                   : tx.exec_params("select batch_id, cur_tick_id, prev_tick_id, "
                                    "extract(epoch from now() - cur_tick_time)::float8 "
                                    "from pgq.next_batch_custom($1, $2" +

@@ -14,7 +14,8 @@ import crashlib as cl
 N, PER_TX = 6000, 200  # 30 batches of 200 events
 
 
-def main(env, workdir, binary):
+def main(workdir, binary):
+    env = cl.lib.load_cluster_env()
     name = "t_crash_coop_members_%d" % (int(time.time() * 1000) % 10**9)
     cl.lib.new_db(env, name, "tmpl_ours")
     dsn = cl.lib.connstr(env, name)

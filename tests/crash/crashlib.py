@@ -15,10 +15,22 @@ import time
 
 import psycopg2
 
+SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+CLUSTER_SH = os.path.join(SRC, "tests", "harness", "pg_cluster.sh")
+RESTART_SH = os.path.join(SRC, "tests", "support", "pg_restart.sh")
+
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
 import pgqpp_clientlib as lib  # noqa: E402  (load_cluster_env, connstr, new_db, drop_db, ...)
 
 TestFailure = lib.TestFailure
+
+
+def connection_broke(e, conn):
+    """Whether psycopg2 error E means the connection (or the server) went away: an
+    OperationalError, or libpq's own failure (no SQLSTATE), e.g. "server closed the
+    connection unexpectedly", which psycopg2 raises as a plain DatabaseError."""
+    return isinstance(e, (psycopg2.OperationalError, psycopg2.InterfaceError)) or \
+        e.pgcode is None or conn is None or conn.closed != 0
 
 
 class Db:
@@ -37,7 +49,9 @@ class Db:
                 cur = self.conn.cursor()
                 cur.execute(sql, args)
                 return cur.fetchall() if cur.description else None
-            except psycopg2.OperationalError:
+            except psycopg2.Error as e:
+                if not connection_broke(e, self.conn):
+                    raise
                 # the server restarted under us (private cluster tests): connect again
                 self.close()
                 if attempt == 99:
@@ -54,6 +68,44 @@ class Db:
             except psycopg2.Error:
                 pass
             self.conn = None
+
+
+class PrivateCluster:
+    """A PostgreSQL cluster of this test alone (tests/harness/pg_cluster.sh), which it may
+    crash-restart (tests/support/pg_restart.sh); the shared cluster is never restarted."""
+
+    def __init__(self, workdir):
+        self.dir = os.path.join(workdir, "pg")
+        subprocess.run(["bash", CLUSTER_SH, "start", self.dir], check=True, stdout=subprocess.DEVNULL)
+        self.env = {}
+        with open(os.path.join(self.dir, "env")) as f:
+            for line in f:
+                if "=" in line:
+                    k, v = line.strip().split("=", 1)
+                    self.env[k] = v.strip("'")
+
+    def dsn(self, dbname, application_name=None):
+        return lib.connstr(self.env, dbname) + (
+            " application_name='%s'" % application_name if application_name else "")
+
+    def create_db(self, name, install_sqls=()):
+        lib.admin_exec(self.env, "create database %s" % lib.quote_ident(name))
+        for path in install_sqls:
+            lib.psql_file(self.env, name, path)
+
+    def restart(self):
+        """pg_ctl restart -m immediate: every connection breaks, crash recovery runs."""
+        subprocess.run(["bash", RESTART_SH, self.dir], check=True)
+
+    def server_log(self, lines=30):
+        for path in (os.path.join(self.dir, "server.log"),):
+            if os.path.exists(path):
+                with open(path, errors="replace") as f:
+                    return "---- server.log:\n" + "".join(f.readlines()[-lines:])
+        return ""
+
+    def stop(self):
+        subprocess.run(["bash", CLUSTER_SH, "stop", self.dir], stdout=subprocess.DEVNULL)
 
 
 def make_queue(db, queue):
@@ -152,10 +204,10 @@ def check_each_once(db, table, column, n):
 
 
 def run(main):
-    """Runs main(env, workdir, binary); prints the failure and exits 1 on TestFailure."""
+    """Runs main(workdir, binary); prints the failure and exits 1 on TestFailure."""
     workdir = tempfile.mkdtemp(prefix="pgqpp-crash-")
     try:
-        main(lib.load_cluster_env(), workdir, sys.argv[1])
+        main(workdir, sys.argv[1])
     except TestFailure as e:
         print("FAIL:", e, file=sys.stderr)
         sys.exit(1)

@@ -15,7 +15,8 @@ import crashlib as cl
 N = 60
 
 
-def main(env, workdir, binary):
+def main(workdir, binary):
+    env = cl.lib.load_cluster_env()
     name = "t_crash_long_batch_%d" % (int(time.time() * 1000) % 10**9)
     cl.lib.new_db(env, name, "tmpl_ours")
     dsn = cl.lib.connstr(env, name)
@@ -38,12 +39,14 @@ def main(env, workdir, binary):
                 and db.one("select count(*) from sink") == 0
         cl.wait_for("the batch to start", in_batch, 30, [d])
         stats_before = d.log().count("{events: ")
-        metrics = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30).read().decode()
         # the backlog, read before the batch: pgq's pending_events (the batch is not finished)
         pending = db.one("select pending_events from pgq.get_consumer_info('q', 'c')")
-        if pending <= 0 or "\npgqpp_consumer_lag_events %d\n" % pending not in metrics:
-            raise cl.TestFailure("/metrics: pgqpp_consumer_lag_events is not pending_events "
-                                 "(%d):\n%s" % (pending, metrics))
+        if pending <= 0:
+            raise cl.TestFailure("pending_events is %d before the first batch" % pending)
+        metrics = []
+        cl.wait_for("/metrics to show pgqpp_consumer_lag_events %d" % pending, lambda: metrics.append(
+            urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=30).read().decode())
+            or "\npgqpp_consumer_lag_events %d\n" % pending in metrics[-1], 30, [d])
         cl.wait_for("a stats line during the batch", lambda: d.log().count("{events: ") > stats_before, 30, [d])
         if "lag_events: %d" % pending not in d.log():
             raise cl.TestFailure("no 'lag_events: %d' in the stats line\n%s" % (pending, d.tail()))

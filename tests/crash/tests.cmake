@@ -12,4 +12,15 @@ if(TARGET example_mirror_consumer)
         COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/long_batch_test.py"
             "$<TARGET_FILE:example_mirror_consumer>"
         TIMEOUT 120)
+    # The issue's crash test: remote mode on a private cluster, 20 kills (6 at failpoints
+    # between the target commit and finish_batch), terminated backends, server restarts.
+    pgqpp_add_script_test(crash.remote_exactly_once
+        COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/remote_crash_test.py"
+            "$<TARGET_FILE:example_mirror_consumer>" "${PGQ_INSTALL_SQL}" "${PGQ_EXT_INSTALL_SQL}"
+        TIMEOUT 240)
+    # 2,000,000 events in one batch drained with a peak RSS under 100 MiB.
+    pgqpp_add_script_test(crash.big_batch
+        COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/big_batch_test.py"
+            "$<TARGET_FILE:example_mirror_consumer>"
+        TIMEOUT 180)
 endif()

@@ -446,6 +446,45 @@ TEST_P(ConsumerTest, BatchHandlerCopiesTheStreamChunkByChunk) {
     EXPECT_EQ(count("select count(distinct ev_id) from sink"), 100);
 }
 
+// Remote: finish_batch fails after the target committed the batch (here: another session
+// holds the subscription row and the queue connection has a lock_timeout). The batch kept
+// its id (next_batch committed on its own), so the next call finds it done in pgq_ext and
+// finishes it without applying it again.
+TEST_P(ConsumerTest, RemoteFinishFailedAfterTargetCommitSkipsTheBatchNextTime) {
+    test_database target_db{template_kind::ours, "consumer_remote_finish"};
+    pqxx::connection target{target_db.conninfo()};
+    execute(target, "create table sink (ev_id bigint, ev_data text)");
+    pqxx::connection queue{db_->conninfo()};
+    execute(queue, "set lock_timeout = '300ms'");
+    std::optional<pqxx::work> blocker;
+    int calls = 0;
+    pc::consumer c{"q", "c1", pc::delivery::remote_exactly_once,
+                   [&](const pc::event& ev, pc::batch_context& b) {
+                       if (++calls == 1) {  // next_batch is done: now hold the row it finishes
+                           blocker.emplace(*conn_);
+                           blocker->exec("select 1 from pgq.subscription for update");
+                       }
+                       b.tx().exec_params("insert into sink values ($1, $2)", ev.id, ev.data);
+                       return pc::outcome::done();
+                   }};
+    c.register_consumer(queue);
+    produce(100);
+    EXPECT_THROW(c.process_one(queue, &target), pgqpp::error);  // lock timeout in finish_batch
+    blocker->abort();
+    EXPECT_EQ(calls, 100);
+    const auto open = count("select current_batch from pgq.get_consumer_info('q', 'c1')");
+    ASSERT_GT(open, 0) << "the batch stays open under its id";
+    auto r = c.process_one(queue, &target);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_TRUE(r.skipped);
+    EXPECT_EQ(r.info.batch_id, open);
+    EXPECT_EQ(calls, 100);
+    pqxx::nontransaction tx{target};
+    EXPECT_EQ(tx.exec("select count(*) from sink")[0][0].as<long>(), 100);
+    EXPECT_EQ(tx.exec("select count(distinct ev_id) from sink")[0][0].as<long>(), 100);
+    EXPECT_FALSE(c.process_one(queue, &target).got_batch);
+}
+
 INSTANTIATE_TEST_SUITE_P(Templates, ConsumerTest,
                          ::testing::Values(template_kind::ours, template_kind::pgq),
                          [](const auto& p) { return std::string{to_string(p.param)}; });

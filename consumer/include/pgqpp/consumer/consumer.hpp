@@ -31,7 +31,8 @@ enum class delivery {
     at_least_once,
     /// The handler writes through batch_context::tx(), a transaction on a target database
     /// with pgq_ext; pgq_ext.set_batch_done commits with those writes, before finish_batch
-    /// on the queue database. A batch that pgq_ext.is_batch_done reports done (the target
+    /// on the queue database. next_batch commits first, on its own, so that a batch keeps
+    /// its id across crashes. A batch that pgq_ext.is_batch_done reports done (the target
     /// committed, then the consumer died before finish_batch) is finished without calling
     /// the handler. Caveat: retries of such a batch are lost (they were in the queue's
     /// transaction that did not commit).
@@ -171,7 +172,9 @@ public:
     batch_result process_one(pqxx::connection_base& conn);
 
     /// The same with a target database for remote_exactly_once (@p target must have schema
-    /// pgq_ext): next_batch on @p conn; pgq_ext.is_batch_done on @p target (done: skip to
+    /// pgq_ext): next_batch on @p conn, committed; then, in a target transaction, an advisory
+    /// lock (a previous run's target commit may still be in progress) and
+    /// pgq_ext.is_batch_done (done: skip to
     /// finish_batch); the handler with batch.tx() on @p target; retries into @p conn's
     /// transaction; pgq_ext.set_batch_done; commit @p target; finish_batch; commit @p conn.
     batch_result process_one(pqxx::connection_base& conn, pqxx::connection_base* target);
@@ -182,8 +185,8 @@ public:
     bool has_dead_letters(pqxx::connection_base& conn);
 
 private:
-    /// Cooperative: pgq_coop.next_batch_custom in a committed transaction; 0: no batch.
-    std::int64_t coop_next_batch(pqxx::connection_base& conn);
+    /// next_batch_custom (pgq_coop's for a member) in a committed transaction; 0: no batch.
+    std::int64_t open_batch(pqxx::connection_base& conn);
     /// pgq.finish_batch, or pgq_coop.finish_batch checked to be ours.
     void finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id);
     /// The handlers and hooks over the batch's events; retries and dead letters flushed.
