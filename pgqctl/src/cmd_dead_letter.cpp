@@ -108,7 +108,7 @@ int list(context& ctx) {
                                {"ev_retry", r[8].is_null() ? json(nullptr) : json(r[8].as<int>())},
                                {"ev_type", opt_text(r[9])}, {"ev_data", opt_text(r[10])}});
         }
-        std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+        print_json(out);
         return exit_ok;
     }
     if (rows.empty()) {
@@ -152,7 +152,7 @@ int show(context& ctx) {
                  {"ev_extra1", opt_text(r[12])}, {"ev_extra2", opt_text(r[13])},
                  {"ev_extra3", opt_text(r[14])}, {"ev_extra4", opt_text(r[15])}};
     if (ctx.json()) {
-        std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+        print_json(j);
         return exit_ok;
     }
     table t{{"FIELD", "VALUE"}};

@@ -32,9 +32,9 @@ installed read_installed(pqxx::connection& conn) {
     installed s;
     if (!r[0].is_null()) s.pgq_extension = r[0].as<std::string>();
     s.pgq_has_c = r[1].as<bool>();
-    if (r[2].as<bool>()) s.pgq = tx.exec("select pgq.version()")[0][0].as<std::string>();
-    if (r[3].as<bool>()) s.ext = tx.exec("select pgq_ext.version()")[0][0].as<std::string>();
-    if (r[4].as<bool>()) s.coop = tx.exec("select pgq_coop.version()")[0][0].as<std::string>();
+    if (r[2].as<bool>()) s.pgq = tx.exec(sql::pgq_version)[0][0].as<std::string>();
+    if (r[3].as<bool>()) s.ext = tx.exec(sql::pgq_ext_version)[0][0].as<std::string>();
+    if (r[4].as<bool>()) s.coop = tx.exec(sql::pgq_coop_version)[0][0].as<std::string>();
     return s;
 }
 

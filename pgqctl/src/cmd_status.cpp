@@ -143,7 +143,7 @@ snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& q
     snapshot s;
     pqxx::work tx{conn};
     // One snapshot for everything, so the numbers agree with each other.
-    tx.exec("set transaction isolation level repeatable read, read only");
+    tx.exec(sql::snapshot_transaction);
     pgqpp::admin admin{tx};
     if (queue) {
         auto q = admin.queue_info(*queue);
@@ -287,7 +287,7 @@ int cmd_status(context& ctx) {
     for (int n = 1; !stop_requested(); ++n) {
         const auto s = read_status(conn, only);
         if (ctx.json()) {
-            std::cout << status_json(conn, s).dump() << std::endl;
+            print_json_line(status_json(conn, s));
         } else {
             if (tty) std::cout << "\x1b[H\x1b[2J";  // home + clear: refresh in place
             std::cout << "pgqctl status  " << conn.dbname() << "  "

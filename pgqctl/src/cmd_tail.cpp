@@ -40,7 +40,7 @@ void print_event(const pqxx::row& r, std::int64_t tick, bool as_json) {
                {"ev_extra2", opt_text(r[7])},
                {"ev_extra3", opt_text(r[8])},
                {"ev_extra4", opt_text(r[9])}};
-        std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << '\n';
+        print_json_line(j);
         return;
     }
     std::cout << format_time(t) << "  #" << r[0].as<std::string>() << "  "

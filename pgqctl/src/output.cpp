@@ -105,7 +105,14 @@ json json_opt(const std::optional<std::int64_t>& v) {
     return *v;
 }
 
-void print_json(const json& j) { std::cout << j.dump(2) << '\n'; }
+// Text from the database may not be valid UTF-8 (a SQL_ASCII database): replaced, not thrown.
+void print_json(const json& j) {
+    std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << '\n';
+}
+
+void print_json_line(const json& j) {
+    std::cout << j.dump(-1, ' ', false, json::error_handler_t::replace) << std::endl;
+}
 
 void table::print(std::ostream& out) const {
     std::vector<std::size_t> widths(header_.size(), 0);

@@ -40,6 +40,8 @@ json json_opt(const std::optional<std::int64_t>& v);
 
 /// Writes @p j to stdout, indented, with a newline.
 void print_json(const json& j);
+/// Writes @p j to stdout as one line (JSON lines: tail, status --watch), flushed.
+void print_json_line(const json& j);
 
 /// Rows of cells, printed with every column as wide as its widest cell.
 class table {

@@ -23,6 +23,10 @@ select (select extversion from pg_extension where extname = 'pgq') as pgq_extens
        to_regproc('pgq_ext.version') is not null as has_ext,
        to_regproc('pgq_coop.version') is not null as has_coop)";
 
+inline constexpr const char* pgq_version = "select pgq.version()";
+inline constexpr const char* pgq_ext_version = "select pgq_ext.version()";
+inline constexpr const char* pgq_coop_version = "select pgq_coop.version()";
+
 inline constexpr const char* dead_letters_available =
     "select to_regproc('pgq.dead_letter_list') is not null";
 
@@ -96,6 +100,10 @@ select ev.ev_id, (extract(epoch from ev.ev_time) * 1000000)::int8, ev.ev_txid, e
  order by ev.ev_id)";
 
 // ---- status ---------------------------------------------------------------------------
+/// The first statement of status' transaction: one snapshot for every query.
+inline constexpr const char* snapshot_transaction =
+    "set transaction isolation level repeatable read, read only";
+
 /// Per queue $1 (NULL: all): rotation state, and the rotation blockers' raw facts: the
 /// slowest consumer's last tick and its snapshot xmin, the newest tick's xmin, step1/step2;
 /// and the size of the event tables (what grows while rotation is blocked).
