@@ -114,6 +114,13 @@ int cmd_tail(context& ctx) {
             pqxx::read_transaction tx{conn};
             for (const auto& r : tx.exec_params(sql::ticks_after, queue_id, last_tick))
                 ticks.push_back(r[0].as<std::int64_t>());
+            // Fallen behind a rotation (the tick we stand on is deleted): say what was lost.
+            if (!ticks.empty() && last_tick > 0 &&
+                tx.exec_params(sql::tick_by_id, queue, last_tick).empty()) {
+                std::cerr << "pgqctl: tail fell behind: tick " << last_tick
+                          << " was rotated away; events up to tick " << ticks.front()
+                          << " are skipped\n";
+            }
             // The events of each tick interval, oldest first; ticks from before tail started
             // with no predecessor (last_tick 0) only mark the starting point.
             for (const auto tick : ticks) {
