@@ -165,6 +165,9 @@ def scenario_install():
         check(up["pgq_ext"]["after"] and up["pgq_coop"]["after"], "upgrade keeps ext/coop: %r" % up)
         human = pgqctl("upgrade", db=fresh)
         check("BEFORE" in human and "AFTER" in human and j["pgq"]["after"] in human, human)
+        rc, out, tty = run_on_tty(["upgrade"], db=fresh)
+        check(rc == 0 and b"AFTER" in out and "installing: " in tty and "/s" in tty,
+              "upgrade on a tty shows no progress: %r" % tty[-300:])
         with closing(connect(fresh)) as c:
             check(q1(c.cursor(), "select count(*) from pgq.queue where queue_name = 'kept'")[0] == 1,
                   "upgrade lost a queue")
@@ -565,6 +568,15 @@ def scenario_dead_letters():
         check(sorted(consume_all(cur, "dlq", "worker")) == ["bad1", "bad2", "bad3"],
               "requeued events did not come back to the worker")
 
+        # on a terminal, requeue shows its progress
+        make_dead_letters(cur, "dlq", "worker", ["t1", "t2"])
+        rc, out, tty = run_on_tty(["dead-letter", "requeue", "--all"])
+        check(rc == 0 and b"requeued 2" in out and "requeue: " in tty and "/2" in tty,
+              "requeue on a tty: %r %r" % (out, tty))
+        cur.execute("select pgq.maint_retry_events()")
+        tick(cur, "dlq")
+        check(sorted(consume_all(cur, "dlq", "worker")) == ["t1", "t2"], "requeued on a tty")
+
         # a requeue to a consumer that is gone is refused; purge by id and by age
         make_dead_letters(cur, "dlq", "worker", ["p1", "p2"])
         ids = sorted(d["dl_id"] for d in pgqctl_json("dead-letter", "list"))
@@ -580,13 +592,13 @@ def scenario_dead_letters():
         check(pgqctl_json("dead-letter", "list") == [], "dead letters left after purge")
 
 
-def run_on_tty(argv, data=None, tty="stderr"):
+def run_on_tty(argv, data=None, tty="stderr", db=None):
     """Runs pgqctl with its stderr (or stdout) on a pseudo-terminal; returns (exit code,
     the other stream's bytes, what the terminal got)."""
     master, slave = pty.openpty()
     streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
     streams[tty] = slave
-    p = subprocess.Popen([args.binary, "-d", DB] + argv, stdin=subprocess.PIPE, env=CHILD_ENV,
+    p = subprocess.Popen([args.binary, "-d", db or DB] + argv, stdin=subprocess.PIPE, env=CHILD_ENV,
                          **streams)
     os.close(slave)
     got = b""
