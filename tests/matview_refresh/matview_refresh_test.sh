@@ -27,6 +27,7 @@ reports=$(pgqpp_db_name "matview_reports_$kind" "$$")
 work=$(mktemp -d)
 daemon_pid=
 cleanup() {
+    [[ -z "$(jobs -p)" ]] || kill $(jobs -p) 2>/dev/null || true   # the gate's psql, if held
     if [[ -n "$daemon_pid" ]] && kill -0 "$daemon_pid" 2>/dev/null; then
         kill -KILL "$daemon_pid" 2>/dev/null || true
     fi
@@ -84,8 +85,9 @@ create trigger capture after insert or update or delete on orders
     for each row execute procedure pgq.jsontriga('changes');
 create trigger capture after insert or update or delete on customers
     for each row execute procedure pgq.jsontriga('changes');
+-- Refreshing slow_view waits while the test holds advisory lock 4242 (section 2b).
 create materialized view slow_view as
-    select count(*) as n from slow_src, (select pg_sleep(3)) s;
+    select count(*) as n from slow_src, (select pg_advisory_xact_lock_shared(4242)) gate;
 create unique index on slow_view (n);
 create trigger capture after insert on slow_src
     for each row execute procedure pgq.jsontriga('changes');
@@ -218,17 +220,29 @@ echo "ok: coalescing: $order_ticks batches of ~100 changes, refreshes counted ab
 # ---- 2b. a batch that commits while its view is being refreshed -------------------------
 # The refresh started before the change committed and cannot have seen it: the mark must
 # survive the refresh (its generation changed) and the view be refreshed again.
+# The refresh is held at a gate (advisory lock 4242, taken by a session of the test) until
+# the second change has committed: no timing involved.
 slow_refreshing() {
     [[ $(on "$shop" -c "select count(*) from pg_stat_activity where datname = current_database()
-                         and state = 'active'
+                         and state = 'active' and wait_event_type = 'Lock'
                          and query ilike 'refresh materialized view%slow_view%'") == 1 ]]
 }
 slow_n() { on "$shop" -c "select n from slow_view"; }
+gate_closed() {
+    [[ $(on "$shop" -c "select count(*) from pg_locks l join pg_database d on d.oid = l.database
+                         where d.datname = current_database() and l.locktype = 'advisory'
+                         and l.objid = 4242 and l.mode = 'ExclusiveLock' and l.granted") == 1 ]]
+}
+PGAPPNAME=slow_view_gate psql -X -q -d "$shop" \
+    -c "select pg_advisory_lock(4242)" -c "select pg_sleep(120)" >/dev/null 2>&1 &
+wait_for 30 "the gate of slow_view closed" gate_closed
 change "insert into slow_src values (1)"
-wait_for 30 "a refresh of slow_view" slow_refreshing
+wait_for 30 "a refresh of slow_view waiting at the gate" slow_refreshing
 change "insert into slow_src values (2)"
 wait_for 30 "consumer caught up" caught_up
-slow_refreshing || fail "the refresh of slow_view ended before the second batch committed (machine too slow?)"
+slow_refreshing || fail "the refresh of slow_view is no longer waiting at the gate"
+on "$shop" -c "select pg_terminate_backend(pid) from pg_stat_activity
+               where application_name = 'slow_view_gate' and datname = current_database()" >/dev/null
 slow_is_2() { [[ $(slow_n) == 2 ]]; }
 wait_for 30 "slow_view with both rows" slow_is_2
 echo "ok: a batch committed during its view's refresh got a refresh of its own ($(refreshes "$shop" slow_view) refreshes of slow_view)"
