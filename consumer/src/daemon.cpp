@@ -20,6 +20,7 @@ void add_consumer_options(rt::options_table& t) {
     t.add(rt::opt::string("consumer", "", "Consumer name (registered at start).").required());
     t.add(rt::opt::string("delivery", "local",
                           "local: the handler writes in the batch's transaction (exactly once); "
+                          "remote: into target_db, with pgq_ext there (exactly once); "
                           "at_least_once: effects outside the database, finish after them."));
     t.add(rt::opt::duration("poll_period", "1s",
                             "Look for a batch at least this often without a NOTIFY (the real "
