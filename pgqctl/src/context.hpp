@@ -85,5 +85,4 @@ void require_pgq(pqxx::connection& conn);
 /// Throws cli_error(exit_not_found) naming @p queue when it does not exist.
 void require_queue(pqxx::connection& conn, const std::string& queue);
 
-
 }  // namespace pgqctl
