@@ -98,18 +98,17 @@ bool consumer::has_dead_letters(pqxx::connection_base& conn) {
 
 namespace {
 
-std::string interval_or_null(const std::optional<std::chrono::seconds>& s) {
-    return s ? std::to_string(s->count()) + " seconds" : std::string{};
+/// An optional number of seconds as an SQL interval, or a typed null.
+std::string interval_sql(pqxx::transaction_base& tx, const std::optional<std::chrono::seconds>& s) {
+    return s ? tx.quote(std::to_string(s->count()) + " seconds") + "::interval"
+             : std::string{"null::interval"};
 }
 
-/// ", min_lag, min_count, min_interval" of next_batch_custom, nulls as typed SQL nulls.
+/// ", min_lag, min_count, min_interval" of next_batch_custom.
 std::string custom_args(pqxx::transaction_base& tx, const batch_options& o) {
-    const auto interval = [&](const std::optional<std::chrono::seconds>& s) {
-        return s ? tx.quote(interval_or_null(s)) + "::interval" : std::string{"null::interval"};
-    };
-    return ", " + interval(o.min_lag) + ", " +
+    return ", " + interval_sql(tx, o.min_lag) + ", " +
            (o.min_count ? std::to_string(*o.min_count) + "::int4" : std::string{"null::int4"}) +
-           ", " + interval(o.min_interval);
+           ", " + interval_sql(tx, o.min_interval);
 }
 
 std::string id_array(const std::vector<std::int64_t>& ids) {
@@ -174,11 +173,7 @@ std::int64_t consumer::open_batch(pqxx::connection_base& conn) {
     const pqxx::result r =
         coop_ ? tx.exec_params("select pgq_coop.next_batch_custom($1, $2, $3" +
                                    custom_args(tx, options_) + ", " +
-                                   (coop_->dead_interval
-                                        ? tx.quote(interval_or_null(coop_->dead_interval)) +
-                                              "::interval"
-                                        : std::string{"null::interval"}) +
-                                   ")",
+                                   interval_sql(tx, coop_->dead_interval) + ")",
                                queue_, name_, coop_->subconsumer)
               : tx.exec_params("select batch_id from pgq.next_batch_custom($1, $2" +
                                    custom_args(tx, options_) + ")",

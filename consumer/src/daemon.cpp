@@ -14,14 +14,18 @@ namespace pgqpp::consumer {
 
 namespace rt = pgqpp::runtime;
 
-void add_consumer_options(rt::options_table& t) {
+namespace {
+
+void add_options(rt::options_table& t, std::optional<delivery> fixed) {
     t.add(rt::opt::connection("db", "", "Database with the queue.").required());
     t.add(rt::opt::string("queue", "", "Queue to consume.").required());
     t.add(rt::opt::string("consumer", "", "Consumer name (registered at start).").required());
-    t.add(rt::opt::string("delivery", "local",
-                          "local: the handler writes in the batch's transaction (exactly once); "
-                          "remote: into target_db, with pgq_ext there (exactly once); "
-                          "at_least_once: effects outside the database, finish after them."));
+    if (!fixed)
+        t.add(rt::opt::string("delivery", "local",
+                              "local: the handler writes in the batch's transaction (exactly "
+                              "once); remote: into target_db, with pgq_ext there (exactly "
+                              "once); at_least_once: effects outside the database, finish after "
+                              "them."));
     t.add(rt::opt::duration("poll_period", "1s",
                             "Look for a batch at least this often without a NOTIFY (the real "
                             "PgQ sends none).")
@@ -41,9 +45,26 @@ void add_consumer_options(rt::options_table& t) {
     t.add(rt::opt::duration("dead_interval", "0",
                             "Cooperative: take over the open batch of a member inactive this "
                             "long (a dead process); longer than any batch (0: never)."));
-    t.add(rt::opt::string("target_db", "",
-                          "remote delivery: connection string of the database (with schema "
-                          "pgq_ext) that the handler writes to."));
+    if (!fixed) {
+        t.add(rt::opt::string("target_db", "",
+                              "remote delivery: connection string of the database (with schema "
+                              "pgq_ext) that the handler writes to."));
+    } else if (*fixed == delivery::remote_exactly_once) {
+        t.add(rt::opt::string("target_db", "",
+                              "Connection string of the database (with schema pgq_ext) that "
+                              "the handler writes to.")
+                  .required());
+    }
+}
+
+}  // namespace
+
+void add_consumer_options(rt::options_table& t) {
+    add_options(t, std::nullopt);
+}
+
+void add_consumer_options(rt::options_table& t, delivery fixed) {
+    add_options(t, fixed);
 }
 
 std::optional<coop_options> coop_options_from(const rt::config& cfg) {

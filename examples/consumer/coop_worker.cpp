@@ -24,7 +24,7 @@ namespace pc = pgqpp::consumer;
 
 int main(int argc, char** argv) {
     rt::options_table options{"coop_worker", "Runs slow jobs as one member of a cooperative consumer."};
-    pc::add_consumer_options(options);  // subconsumer and dead_interval among them
+    pc::add_consumer_options(options, pc::delivery::local_exactly_once);  // subconsumer, ...
     options.add(rt::opt::duration("work_time", "0", "Pretend each job takes this long."));
     options.add(rt::standard_options());
     rt::config_loader loader{options};

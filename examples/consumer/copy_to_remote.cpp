@@ -6,13 +6,12 @@
 //
 //   create table events_copy (ev_id bigint, ev_type text, ev_data text);   -- on the target
 //   copy_to_remote --db "dbname=mail" --queue letters --consumer archive
-//       --delivery remote --target-db "dbname=archive" --table events_copy
+//       --target-db "dbname=archive" --table events_copy
 // [all]
 #include <pgqpp/consumer/daemon.hpp>
 #include <pgqpp/quote.hpp>
 
 #include <pqxx/pqxx>
-#include <spdlog/spdlog.h>
 
 #include <optional>
 #include <string>
@@ -24,7 +23,7 @@ namespace pc = pgqpp::consumer;
 
 int main(int argc, char** argv) {
     rt::options_table options{"copy_to_remote", "Copies each batch into a table of another database."};
-    pc::add_consumer_options(options);  // includes delivery (must be remote) and target_db
+    pc::add_consumer_options(options, pc::delivery::remote_exactly_once);  // with target_db
     options.add(rt::opt::string("table", "", "Target table (ev_id bigint, ev_type text, ev_data text).")
                     .required());
     options.add(rt::standard_options());
@@ -32,10 +31,6 @@ int main(int argc, char** argv) {
     std::optional<rt::config> cfg = loader.load_or_exit(argc, argv);
     if (!cfg) return loader.exit_code();
     rt::setup_logging(rt::logging_settings::from(*cfg));
-    if (cfg->get_string("delivery") != "remote") {
-        spdlog::critical("copy_to_remote needs --delivery remote and --target-db");
-        return rt::exit_failure;
-    }
 
     const std::string table = pgqpp::quote_identifier(cfg->get_string("table"));
     pc::consumer consumer{

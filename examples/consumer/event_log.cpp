@@ -4,7 +4,7 @@
 // skip an id they have already seen. Events of type "poison" are retried 3 times, then
 // (max_retries) go to the dead letters.
 //
-//   event_log --db "dbname=mail" --queue letters --consumer audit --delivery at_least_once
+//   event_log --db "dbname=mail" --queue letters --consumer audit
 //       --output /var/log/letters.log --max-retries 3
 // [all]
 #include <pgqpp/consumer/daemon.hpp>
@@ -27,17 +27,13 @@ namespace pc = pgqpp::consumer;
 
 int main(int argc, char** argv) {
     rt::options_table options{"event_log", "Appends each event to a log file (at least once)."};
-    pc::add_consumer_options(options);
+    pc::add_consumer_options(options, pc::delivery::at_least_once);
     options.add(rt::opt::string("output", "", "The log file.").required());
     options.add(rt::standard_options());
     rt::config_loader loader{options};
     std::optional<rt::config> cfg = loader.load_or_exit(argc, argv);
     if (!cfg) return loader.exit_code();
     rt::setup_logging(rt::logging_settings::from(*cfg));
-    if (cfg->get_string("delivery") != "at_least_once") {
-        spdlog::critical("event_log needs --delivery at_least_once");
-        return rt::exit_failure;
-    }
     std::unique_ptr<std::FILE, int (*)(std::FILE*)> out{
         std::fopen(cfg->get_string("output").c_str(), "a"), &std::fclose};
     if (!out) {

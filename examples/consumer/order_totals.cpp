@@ -19,7 +19,7 @@ namespace pc = pgqpp::consumer;
 
 int main(int argc, char** argv) {
     rt::options_table options{"order_totals", "Adds each order event to its customer's totals."};
-    pc::add_consumer_options(options);  // db, queue, consumer, batch options, ...
+    pc::add_consumer_options(options, pc::delivery::local_exactly_once);  // db, queue, ...
     options.add(rt::standard_options());
     rt::config_loader loader{options};
     std::optional<rt::config> cfg = loader.load_or_exit(argc, argv);

@@ -4,7 +4,8 @@ against fresh databases of ours:
 
   order_totals   local: per-customer sums exactly as produced; bad amounts dead-lettered
   copy_to_remote remote + batch handler: every event COPYed once into the target;
-                 --delivery local refused with one line
+                 --delivery (not an option of a one-mode program) and a missing --target-db
+                 refused (exit 2)
   event_log      at-least-once: one line per event; "poison" retried, then dead-lettered
                  after --max-retries 3 (the test moves retries and ticks, as pgqd would)
   coop_worker    two members share the batches: every job once, both members worked
@@ -59,11 +60,14 @@ def copy_to_remote(env, workdir, db, dsn):
         args = ["--db", dsn, "--queue", "q", "--consumer", "c", "--target-db",
                 cl.lib.connstr(env, target), "--table", "events_copy", "--fetch-size", "100",
                 "--poll-period", "200ms"]
-        bad = cl.Daemon(binary, workdir, name + "-bad", args)
-        if bad.p.wait(30) != 1 or "--delivery remote" not in bad.log():
-            raise cl.TestFailure("without --delivery remote: exit %s\n%s" % (bad.p.returncode, bad.tail()))
+        bad = cl.Daemon(binary, workdir, name + "-bad", args + ["--delivery", "local"])
+        if bad.p.wait(30) != 2 or "delivery" not in bad.log():  # a program of one mode
+            raise cl.TestFailure("--delivery local: exit %s\n%s" % (bad.p.returncode, bad.tail()))
+        bad = cl.Daemon(binary, workdir, name + "-bad2", args[:6] + args[8:])  # no --target-db
+        if bad.p.wait(30) != 2 or "target_db" not in bad.log().replace("-", "_"):
+            raise cl.TestFailure("no --target-db: exit %s\n%s" % (bad.p.returncode, bad.tail()))
         cl.produce(db, "q", 5000, 1000)
-        d = cl.Daemon(binary, workdir, name, args + ["--delivery", "remote"])
+        d = cl.Daemon(binary, workdir, name, args)
         cl.wait_for("the copy", lambda: cl.consumer_done(db, "q", "c"), 60, [d])
         d.stop()
         cl.check_each_once(tdb, "events_copy", "ev_data", 5000)
@@ -83,7 +87,7 @@ def event_log(env, workdir, db, dsn):
     db.q("select pgq.insert_event('q', 'poison', 'p' || g) from generate_series(1, 2) g")
     db.q("select pgq.ticker('q')")
     d = cl.Daemon(binary, workdir, name, ["--db", dsn, "--queue", "q", "--consumer", "c",
-                                          "--delivery", "at_least_once", "--output", out,
+                                          "--output", out,
                                           "--max-retries", "3", "--poll-period", "200ms"])
 
     def dead_lettered():  # the test is the ticker: retries moved back, ticks made

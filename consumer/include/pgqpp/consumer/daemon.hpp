@@ -34,6 +34,9 @@ namespace pgqpp::consumer {
 /// min_lag, min_count, min_interval, fetch_size, max_retries, subconsumer, dead_interval,
 /// target_db (and none of the standard ones).
 void add_consumer_options(runtime::options_table& table);
+/// The same for a program whose consumer has one delivery mode, @p fixed: no `delivery`
+/// option, and `target_db` (required) only for remote_exactly_once.
+void add_consumer_options(runtime::options_table& table, delivery fixed);
 
 /// Reads batch_options from a config made with add_consumer_options.
 batch_options batch_options_from(const runtime::config& cfg);
