@@ -123,25 +123,31 @@ private:
 
     // [letter-sql]
     void new_letter() {
-        static const std::vector<std::string> people{"ann@example.org", "bob@example.com",
-                                                     "carol@example.net", "dave@example.org",
-                                                     "erin@example.com"};
-        static const std::vector<std::string> words{"invoice", "meeting", "report", "lunch",
-                                                    "release", "urgent",  "holiday", "draft"};
-        static const std::vector<std::string> labels{"{}", "{work}", "{family}",
-                                                     "{work,important}", "{receipts}"};
+        // Some values that need quoting or escaping on the way (JSON, COPY, array literals).
+        static const std::vector<std::string> people{
+            "ann@example.org", "bob@example.com", "carol@example.net", "dave@example.org",
+            R"(\"Erin, \\o/\" <erin@example.com>)"};  // in recipients: "Erin, \o/" <...>
+        static const std::vector<std::string> senders{"ann@example.org", "Zoë <zoe@example.net>",
+                                                      "bob@example.com"};
+        static const std::vector<std::string> words{
+            "invoice", "meeting", "report",     "lunch",        "release",
+            "urgent",  "holiday", "\"quoted\"", "tab\there",   "back\\slash",
+            "line\nbreak", "Grüße ✉", "{braces}", "null"};
+        static const std::vector<std::string> labels{
+            "{}", "{work}", "{family}", "{work,important}", R"({"a,b","say \"hi\"",NULL})"};
         pqxx::work tx{conn_};
         const std::string subject = one_of(words) + " " + one_of(words) + " #" +
                                     std::to_string(pick(1, 99999));
-        std::string recipients = "{" + one_of(people);
-        for (int i = pick(0, 2); i > 0; --i) recipients += "," + one_of(people);
-        recipients += "}";
+        // An array literal: each element double-quoted (people holds them escaped already).
+        std::string recipients = "{\"" + one_of(people);
+        for (int i = pick(0, 2); i > 0; --i) recipients += "\",\"" + one_of(people);
+        recipients += "\"}";
         const long id =
             tx.exec_params("insert into mail.letters (folder_id, subject, sender, recipients, "
                            "sent_at, received_at, labels, size) "
                            "values ($1, $2, $3, $4::text[], now() - $5 * interval '1 s', now(), "
                            "$6::text[], $7) returning id",
-                           one_of(folders_), subject, one_of(people), recipients, pick(1, 86400),
+                           one_of(folders_), subject, one_of(senders), recipients, pick(1, 86400),
                            one_of(labels), pick(500, 200000))[0][0]
                 .as<long>();
         pgqpp::commit(tx);

@@ -2,10 +2,12 @@
 #include "mirror_writer.hpp"
 
 #include "folder_events.hpp"
+#include "letter_row.hpp"
 
 #include <pgqpp/json.hpp>
 
 #include <pqxx/pqxx>
+#include <pqxx/tablewriter>
 #include <spdlog/spdlog.h>
 
 namespace mail {
@@ -59,11 +61,17 @@ pc::outcome mirror_writer::apply(const pc::event& ev, pqxx::transaction_base& tx
         return pc::outcome::dead_letter("not a letter change or folder event: " + ev.type);
     if (ev.extra1 != "mail.letters")
         return pc::outcome::dead_letter("change of another table: " + ev.extra1.value_or(""));
-    // jsontriga escapes control characters, so a row is one line.
-    if (ev.data.find('\n') != std::string::npos)
-        return pc::outcome::dead_letter("row JSON with a raw newline");
+    const std::size_t line_start = lines_.size();
     lines_ += op;
-    lines_ += ev.data;
+    lines_ += '\t';
+    lines_ += std::to_string(rows_ + 1);  // the change's place: the last one wins
+    lines_ += '\t';
+    try {
+        append_copy_fields(lines_, ev.data);
+    } catch (const std::invalid_argument& e) {
+        lines_.resize(line_start);
+        return pc::outcome::dead_letter(std::string{"letter row: "} + e.what());
+    }
     lines_ += '\n';
     if (++rows_ >= flush_rows_) flush(tx);
     return pc::outcome::done();
@@ -71,8 +79,18 @@ pc::outcome mirror_writer::apply(const pc::event& ev, pqxx::transaction_base& tx
 
 void mirror_writer::flush(pqxx::transaction_base& tx) {
     if (rows_ == 0) return;
-    lines_.pop_back();  // the last '\n'
-    tx.exec_params("select mail.apply_letter_changes($1)", lines_);  // mirror.sql
+    lines_.pop_back();  // the last '\n': write_raw_line adds one
+    tx.exec("select mail.create_letters_stage()");  // mirror.sql
+    {
+        // tablewriter is deprecated in libpqxx 6.4 for stream_to, which has no raw lines.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        pqxx::tablewriter copy{tx, "pg_temp.letters_stage"};
+#pragma GCC diagnostic pop
+        copy.write_raw_line(lines_);
+        copy.complete();
+    }
+    tx.exec("select mail.apply_letters_stage()");
     ++statements_;
     clear();
 }

@@ -3,10 +3,12 @@
 // remote exactly-once delivery: pgq_ext marks the batch done in the same commit).
 //
 // Letter changes (pgq.jsontriga events: the whole row as JSON) are not written one by one:
-// they are collected and written by one call of mail.apply_letter_changes (mirror.sql) per
-// `flush_rows` changes, which keeps only the last change of each letter (every event carries
-// the complete row, so the last one is the letter's state) and deletes or upserts in one go. Folder events (folder_events.hpp)
-// first write the letters collected so far, so everything is applied in queue order.
+// they are collected as lines of COPY text (letter_row.hpp) and, every `flush_rows` changes
+// and at the end of the batch, copied into a temporary staging table of the mirror and
+// applied by one call of mail.apply_stage() (mirror.sql), which keeps only the last change of
+// each letter (every event carries the complete row, so the last one is the letter's state)
+// and deletes or upserts in one go. Folder events (folder_events.hpp) first write the letters
+// collected so far, so everything is applied in queue order.
 #pragma once
 
 #include <pgqpp/consumer/consumer.hpp>
@@ -41,13 +43,14 @@ private:
                                           pqxx::transaction_base& tx);
 
     std::size_t flush_rows_;
-    std::string lines_;  ///< one change per line: 'I', 'U' or 'D', then the row's JSON
+    std::string lines_;  ///< COPY text, one change per line: op ('I', 'U', 'D'), n, the row
     std::size_t rows_ = 0;
     std::int64_t batch_events_ = 0;
     /// The batch's ticks are in mail.applied_batches: its events were applied and committed
-    /// with an earlier batch id (the consumer died after the mirror's commit, before
-    /// finish_batch, and the queue handed out the same ticks under a new id, which
-    /// pgq_ext.is_batch_done does not recognise). Its events are passed over.
+    /// under an earlier batch id. A second line of defence behind pgq_ext.is_batch_done,
+    /// which only knows batch ids: a consumer that does not commit next_batch on its own
+    /// (pgqpp's before it did) gets the same ticks under a new id after a crash between the
+    /// mirror's commit and finish_batch. Its events are passed over.
     bool already_applied_ = false;
     std::int64_t statements_ = 0;
 };

@@ -125,14 +125,9 @@ for point in after_target_commit before_queue_commit; do
     echo "the daemon killed itself at $point"
 done
 start_daemon
-# After the kill at after_target_commit the queue hands out that batch's ticks again under a
-# new batch id; the mirror's batch log recognises them.
-for ((i = 0; i < 100; i++)); do
-    grep -q "was applied before under another batch id: passed over" "$work/daemon.log" && break
-    sleep 0.1
-done
-grep -q "was applied before under another batch id: passed over" "$work/daemon.log" ||
-    fail "the batch applied before the kill at after_target_commit was not recognised"
+# The batch the mirror committed before the kill at after_target_commit comes again and is
+# recognised (pgq_ext.is_batch_done; the mirror's batch log would also refuse its ticks): the
+# exactly-once count at the end (mail_verify --count-events) fails if it was applied twice.
 
 # -- 3. the mirror's server down and back -----------------------------------------------------
 sleep 1

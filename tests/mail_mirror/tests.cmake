@@ -16,3 +16,15 @@ if(TARGET mail_mirror_daemon AND TARGET pgqpp_ticker)
         TIMEOUT 180)
     set_property(TEST example.mail_mirror.demo APPEND PROPERTY LABELS example)
 endif()
+
+# The code in docs/example-mail-mirror.md is a copy of the example (tests/examples/snippets.py).
+add_test(NAME docs.mail_mirror_snippets
+    COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/examples/snippets.py" check
+        "${PROJECT_SOURCE_DIR}/docs/example-mail-mirror.md")
+set_tests_properties(docs.mail_mirror_snippets PROPERTIES LABELS "unit;docs" TIMEOUT 60)
+
+# The JSON row -> COPY line conversion of the mirror daemon (no database).
+if(TARGET mail_mirror_writer)
+    pgqpp_add_gtest(mail_mirror_unit SOURCES mail_mirror/letter_row_test.cpp
+        LIBRARIES mail_mirror_writer NO_DB)
+endif()

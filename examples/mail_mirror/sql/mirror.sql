@@ -13,12 +13,47 @@ create table if not exists mail.applied_batches (
     unique (prev_tick_id, tick_id)
 );
 
--- Applies letter changes in bulk: `lines` holds one change per line, in queue order: 'I',
--- 'U' or 'D', then the row as pgq.jsontriga wrote it (ev_data: JSON, no raw newline). The
--- last change of each letter wins (every event carries the whole row, so the last one is
+-- How mail_mirror_daemon applies letter changes: it copies them (COPY, text format) into
+-- this session's staging table, then calls mail.apply_letters_stage(). Each line: the
+-- operation ('I', 'U' or 'D'), its place n in the chunk, the row (the whole letter; for 'D'
+-- the old row). A temporary table: private to the session, no WAL.
+create or replace function mail.create_letters_stage() returns void
+language plpgsql as $$
+begin
+    if to_regclass('pg_temp.letters_stage') is null then
+        create temp table letters_stage (op "char" not null, n int not null, like mail.letters);
+    end if;
+end $$;
+
+-- The last change of each letter wins (every event carries the whole row, so the last one is
 -- the letter's state): a delete deletes, an insert or update upserts the whole row. The
--- counters follow through the statement triggers of mail_schema.sql. One statement for any
--- number of changes: mail_mirror_daemon calls it once per apply_rows changes.
+-- counters follow through the statement triggers of mail_schema.sql. Empties the stage.
+create or replace function mail.apply_letters_stage() returns void
+language plpgsql as $$
+begin
+    with latest as (
+        select distinct on (id) * from pg_temp.letters_stage order by id, n desc
+    ), deleted as (
+        delete from mail.letters m using latest
+         where latest.op = 'D' and m.id = latest.id
+    )
+    insert into mail.letters (id, folder_id, subject, sender, recipients, sent_at, received_at,
+                              seen, flagged, answered, labels, size)
+    select id, folder_id, subject, sender, recipients, sent_at, received_at,
+           seen, flagged, answered, labels, size
+      from latest where op <> 'D'
+    on conflict (id) do update set
+        folder_id = excluded.folder_id, subject = excluded.subject, sender = excluded.sender,
+        recipients = excluded.recipients, sent_at = excluded.sent_at,
+        received_at = excluded.received_at, seen = excluded.seen, flagged = excluded.flagged,
+        answered = excluded.answered, labels = excluded.labels, size = excluded.size;
+    truncate pg_temp.letters_stage;
+end $$;
+
+-- The same from JSON, for clients that do not want to parse the rows themselves (the python
+-- consumer of bench/run replay_backlog): `lines` holds one change per line, in queue order:
+-- 'I', 'U' or 'D', then the row as pgq.jsontriga wrote it (ev_data: JSON, no raw newline).
+-- Slower: PostgreSQL parses each row's JSON, then each value.
 create or replace function mail.apply_letter_changes(lines text) returns void
 language plpgsql as $$
 begin
