@@ -220,7 +220,7 @@ class Ticker:
                        " options='%s'" % conn_options if conn_options else "", dbname,
                        self.logfile))
             for k, v in (settings or {}).items():
-                f.write("%s = %s\n" % (k, v))
+                f.write("%s = %s\n" % (k.strip(), v.strip()))
         self.name = os.path.basename(binary)
         self.proc = subprocess.Popen([binary, ini], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)

@@ -108,8 +108,8 @@ def _visible(txid, snap):
 
 
 def one_run(ctx, side, consumer, settings, ours_options):
-    """One round on one side: ({type: [handler latencies, ms]}, {type: [commit -> tick, ms]},
-    {type: achieved events/s})."""
+    """One round on one side: ({type: [handler latencies, ms]}, {type: [commit -> tick, ms],
+    "ticks": n, "batches": ours' non-empty batches}, {type: achieved events/s})."""
     seconds, idle_probes, idle_seconds = settings
     counts = {kind: rate * (seconds if rate <= 1000 else max(1, seconds // 2))
               for kind, rate, _, _ in RATES}
@@ -136,10 +136,11 @@ def one_run(ctx, side, consumer, settings, ours_options):
             time.sleep(idle_seconds)
             probe_idle(ctx, side, "idle")
         if side == OURS:
-            cons.finish_ours(ctx, child, 60)
+            batches = cons.finish_ours(ctx, child, 60)["batches"]
             latencies = cons.read_latencies(latency_file)
         else:
             child.finish(60)
+            batches = None          # python3-pgq does not count them
             latencies = child.latencies()
     finally:
         if side == OURS:
@@ -150,7 +151,9 @@ def one_run(ctx, side, consumer, settings, ours_options):
         if len(latencies.get(kind, [])) != n:
             raise RuntimeError("%s: the consumer saw %d %s events, expected %d"
                                % (side, len(latencies.get(kind, [])), kind, n))
-    return latencies, tick_delays(ctx, side, list(counts) + ["idle"]), achieved
+    tick = tick_delays(ctx, side, list(counts) + ["idle"])
+    tick["batches"] = batches
+    return latencies, tick, achieved
 
 
 def run(ctx):
@@ -161,8 +164,13 @@ def run(ctx):
     ours_options = os.environ.get("BENCH_LATENCY_OURS_OPTIONS") or None
     if ours_options:
         log("  ours' ticker and consumer connect with options '%s'" % ours_options)
+    # e.g. "tick_min_interval = 5ms; ticker_period = 0.1"
+    ticker_settings = dict(kv.split("=", 1) for kv in
+                           os.environ.get("BENCH_LATENCY_TICKER", "").split(";") if kv.strip())
+    if ticker_settings:
+        log("  pgqpp-ticker with %s" % ticker_settings)
     cons.bench_consumer()
-    tickers = {OURS: cons.Ticker(ctx, cons.ticker_binary(), DBS[OURS],
+    tickers = {OURS: cons.Ticker(ctx, cons.ticker_binary(), DBS[OURS], ticker_settings,
                                  conn_options=ours_options),
                PGQ: cons.Ticker(ctx, cons.PGQD, DBS[PGQ])}
     figures = {OURS: [], PGQ: []}       # per round: {figure: value}
@@ -177,11 +185,12 @@ def run(ctx):
                 figures[side].append(f)
                 log("  %s round %d/%d %-4s 1k/s (%.0f/s): p50 %.1f p99 %.1f ms (commit->tick"
                     " p50 %.1f p99 %.1f); 20k/s (%.0f/s): p50 %.1f p99 %.1f ms (commit->tick"
-                    " p99 %.1f); idle: %s ms; %d ticks"
+                    " p99 %.1f); idle: %s ms; %d ticks, %s non-empty batches"
                     % (NAME, r + 1, rounds, side, achieved["lat1k"], f["p50"], f["p99"],
                        f["tick_p50"], f["tick_p99"], achieved["lat20k"], f["p50_20k"],
                        f["p99_20k"], f["tick_p99_20k"],
-                       ", ".join("%.0f" % x for x in lat["idle"]), tick["ticks"]))
+                       ", ".join("%.0f" % x for x in lat["idle"]), tick["ticks"],
+                       "%d" % tick["batches"] if tick["batches"] is not None else "?"))
                 tickers[side].check_running()
     finally:
         for t in tickers.values():
