@@ -5,8 +5,9 @@
 // pgqd user switches by changing the binary name.
 //
 // Low latency: instead of calling pgq.ticker() once per ticker_period, each database's
-// ticker polls adaptively: every tick_min_interval while pgq.ticker() makes ticks, then
-// an interval that doubles up to ticker_period while nothing happens (see docs/ticker.md).
+// ticker polls adaptively: every tick_min_interval while pgq.ticker() makes ticks (backing
+// off while the consumers have not taken the previous ticks), then an interval that doubles
+// up to ticker_period while nothing happens (see docs/ticker.md).
 //
 // Threads: the main thread runs the io_context (signals, reload, stats line, database
 // discovery every check_period); each database has a ticker thread and a maintenance
@@ -87,6 +88,20 @@ rt::options_table options() {
     t.set_default("syslog", "1");
     t.set_default("syslog_ident", "pgqd");
     return t;
+}
+
+/// Whether every queue that has consumers has two or more ticks that none of them has taken
+/// yet (position: the end of the open batch, else the last finished tick). False when no
+/// queue has consumers.
+bool consumers_behind(pqxx::transaction_base& tx) {
+    return tx.exec1(
+                 "select coalesce(bool_and(c.pos < t.newest - 1), false) from pgq.queue q "
+                 "cross join lateral (select max(tick_id) as newest from pgq.tick "
+                 "where tick_queue = q.queue_id) t "
+                 "cross join lateral (select max(coalesce(sub_next_tick, sub_last_tick)) as pos "
+                 "from pgq.subscription where sub_queue = q.queue_id) c "
+                 "where c.pos is not null")[0]
+        .as<bool>();
 }
 
 /// Settings the database threads read (replaced on reload).
@@ -320,7 +335,18 @@ private:
                         active = seq != last_seq;
                         last_seq = seq;
                     }
-                    if (active) {
+                    // Consumers behind: pgq.next_batch hands out one tick at a time, so a
+                    // tick every min_interval while every queue's most advanced consumer
+                    // has still two ticks to take would only split its backlog into more
+                    // small batches than it can take, and it would fall further behind
+                    // (bench latency_e2e, docs/benchmarks.md). Back off instead (doubling,
+                    // at most 16 min_intervals): its next batch then ends at a tick that
+                    // holds everything that came meanwhile.
+                    if (active && s.min_interval > rt::duration::zero() && consumers_behind(tx)) {
+                        last_activity = clock_type::now();
+                        interval = std::min({s.ticker_period, s.min_interval * 16,
+                                             std::max(s.min_interval * 2, interval * 2)});
+                    } else if (active) {
                         interval = s.min_interval;
                         last_activity = clock_type::now();
                     } else if (clock_type::now() - last_activity < s.hot_period) {

@@ -203,6 +203,32 @@ try:
         if lat[15] > 0.05:
             fail("insert->tick p50 %.1f ms in %s" % (lat[15] * 1e3, db))
 
+    # ---- consumers behind: the ticker backs off instead of splitting their backlog ------
+    # A consumer that never takes its batches, events every ~3 ms for 1.5 s: a tick per
+    # tick_min_interval (2 ms) would make hundreds of one-event ticks; once the consumer
+    # has two ticks to take the ticker backs off (at most 16 x 2 ms), so a few dozen, and
+    # it still ticks.
+    for db in ("db_ours", "db_pgq"):
+        q(db, "select pgq.create_queue('qb')")
+        q(db, "select pgq.set_queue_config('qb', 'ticker_max_lag', '0')")
+        q(db, "select pgq.register_consumer('qb', 'slow')")
+        qb_ticks = ("select count(*) from pgq.tick t join pgq.queue q on q.queue_id = t.tick_queue"
+                    " where q.queue_name = 'qb'")
+        before = q(db, qb_ticks)[0][0]
+        c = connect(db)
+        cur = c.cursor()
+        t0 = time.time()
+        while time.time() - t0 < 1.5:
+            cur.execute("select pgq.insert_event('qb', 'x', 'y')")
+            time.sleep(0.003)
+        c.close()
+        made = q(db, qb_ticks)[0][0] - before
+        print("ok: %s: %d ticks in 1.5 s for a consumer that is behind" % (db, made))
+        if made < 5 or made > 120:
+            fail("%s: %d ticks in 1.5 s with the only consumer behind (expected 5..120)"
+                 % (db, made))
+        q(db, "select pgq.drop_queue('qb', true)")
+
     # ---- a database created while the ticker runs ----------------------------------------
     make_db("db_new", "ours")
     before = last_tick("db_new")
