@@ -125,7 +125,10 @@ consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader&
                                      "Failed batches and lost connections.", {})
                         .labels({})},
       lag_seconds_{metrics_.gauge("pgqpp_consumer_lag_seconds",
-                                  "Age of the end tick of the last batch.", {})
+                                  "Age of the consumer's position: the end tick of the last "
+                                  "batch (or pgq.get_consumer_info's lag, once per stats "
+                                  "period).",
+                                  {})
                        .labels({})},
       lag_events_gauge_{metrics_.gauge("pgqpp_consumer_lag_events",
                                        "Events not yet consumed (pgq.get_consumer_info's "
