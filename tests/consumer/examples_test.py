@@ -7,7 +7,8 @@ against fresh databases of ours:
                  --delivery (not an option of a one-mode program) and a missing --target-db
                  refused (exit 2)
   event_log      at-least-once: one line per event; "poison" retried, then dead-lettered
-                 after --max-retries 3 (the test moves retries and ticks, as pgqd would)
+                 after --max-retries 3 (the test moves retries and ticks, as pgqd would);
+                 requeued by the operator, they come back and die again
   coop_worker    two members share the batches: every job once, both members worked
 
   examples_test.py NAME BINARY
@@ -96,13 +97,26 @@ def event_log(env, workdir, db, dsn):
         return db.one("select count(*) from pgq.dead_letter_list('q', 'c') "
                       "where dl_reason = 'too many retries (3)'") == 2
     cl.wait_for("the poison events in the dead letters", dead_lettered, 60, [d])
+    # The operator requeues them: they come back to this consumer with ev_retry 4 and,
+    # still poison, go straight back to the dead letters.
+    requeued = db.one("select pgq.dead_letter_requeue(array(select dl_id from "
+                      "pgq.dead_letter_list('q', 'c')))")
+    if requeued != 2:
+        raise cl.TestFailure("dead_letter_requeue requeued %s, expected 2" % requeued)
+
+    def dead_again():
+        db.q("select pgq.maint_retry_events()")
+        db.q("select pgq.ticker('q')")
+        return db.one("select count(*) from pgq.dead_letter_list('q', 'c') "
+                      "where dl_reason = 'too many retries (4)'") == 2
+    cl.wait_for("the requeued events back in the dead letters", dead_again, 60, [d])
     cl.wait_for("the rest", lambda: cl.consumer_done(db, "q", "c"), 30, [d])
     d.stop()
     with open(out) as f:
         ids = [line.split(" ")[0] for line in f]
     if len(ids) != 200 or len(set(ids)) != 200:
         raise cl.TestFailure("%d lines, %d distinct ids; expected 200" % (len(ids), len(set(ids))))
-    return "200 lines, 2 poison events dead-lettered after 3 retries"
+    return "200 lines, 2 poison events dead-lettered after 3 retries, requeued, dead again"
 
 
 def coop_worker(env, workdir, db, dsn):
