@@ -55,6 +55,9 @@ bool wait_caught_up(pqxx::connection& primary, const std::string& queue,
                     const std::string& consumer, std::chrono::steady_clock::duration limit) {
     const auto deadline = std::chrono::steady_clock::now() + limit;
     pqxx::nontransaction tx{primary};
+    // pgq.ticker(queue) ticks only when it is due (ticker_max_count, ticker_max_lag);
+    // force_tick makes the next call tick whatever was committed until now.
+    tx.exec_params("select pgq.force_tick($1)", queue);
     tx.exec_params("select pgq.ticker($1)", queue);
     const auto tick =
         tx.exec_params("select last_tick_id from pgq.get_queue_info($1)", queue)[0][0].as<long>();

@@ -26,11 +26,15 @@ cursor, not the whole batch in memory).  Python is slow, so it replays BENCH_REP
 letters (default the smaller of 1,000,000 and BENCH_REPLAY_EVENTS) and the rates are
 compared; its peak RSS is its own VmHWM.
 
-Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_CHUNK,
+BENCH_REPLAY_PY_MODE=per_event makes the Python consumer send one statement per event
+instead (the same function with one line), the way such consumers are often written.
+
+Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE, BENCH_REPLAY_CHUNK,
 MAIL_MIRROR_BIN_DIR (default build/examples/mail_mirror; built with CMake when missing).
 Quick try: BENCH_REPLAY_EVENTS=200000 bench/run replay_backlog.
 """
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -223,6 +227,7 @@ python_child(sys.argv[1])
 def python_child(ini):
     """Drains the queue with a pgq.RemoteConsumer, then prints its VmHWM."""
     import pgq
+    PER_EVENT = os.environ.get("BENCH_REPLAY_PY_MODE") == "per_event"
 
     class Mirror(pgq.RemoteConsumer):
         def __init__(self, args):
@@ -231,7 +236,11 @@ def python_child(ini):
         def process_remote_batch(self, db, batch_id, ev_list, dst_db):
             curs = dst_db.cursor()
             lines, events = [], 0
-            for ev in ev_list:
+            if PER_EVENT:   # one statement per event, the way such consumers are often written
+                for ev in ev_list:
+                    curs.execute("select mail.apply_letter_changes(%s)", [ev.type[7] + ev.data])
+                    events += 1
+            for ev in ([] if PER_EVENT else ev_list):
                 lines.append(ev.type[7] + ev.data)   # {"op":"INSERT"... -> I
                 events += 1
                 if len(lines) >= 5000:
@@ -310,6 +319,7 @@ def run(ctx):
         ctx.sql(side, "set client_min_messages = warning; drop schema if exists mail cascade;"
                       " select pgq.drop_queue(queue_name, true) from pgq.queue"
                       " where queue_name = '%s'" % QUEUE)
+    shutil.rmtree(workdir, ignore_errors=True)   # kept on failure: the logs are there
     note = ("ours: mail_mirror_daemon, %d events, caught up in %.1f s; pgq column: python3-pgq"
             " RemoteConsumer on the real PgQ, %d events in %.1f s (bulk apply per batch, JSON"
             " parsed by the server); rates compared" % (total, secs, py_total, py_secs))
