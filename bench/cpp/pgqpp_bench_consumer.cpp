@@ -55,8 +55,10 @@ rt::options_table options() {
     t.add(rt::opt::integer("expect", "0", "Stop after this many (counted) events; 0: never."));
     t.add(rt::opt::string("mirror_table", "mirror", "mirror: target table (ev_id, ev_data)."));
     t.add(rt::opt::choice("mirror_method", "copy", {"copy", "row"},
-                          "mirror: copy (one COPY streamed per batch) or row (a prepared INSERT per event)."));
-    t.add(rt::opt::string("latency_file", "", "latency: write one \"type ms\" line per event here."));
+                          "mirror: copy (one COPY streamed per batch) or row (a prepared "
+                          "INSERT per event)."));
+    t.add(rt::opt::string("latency_file", "",
+                          "latency: write one \"type ms\" line per event here."));
     t.add(rt::standard_options());
     return t;
 }

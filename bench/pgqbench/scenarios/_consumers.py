@@ -121,7 +121,8 @@ def wait_child(ctx, proc, what, timeout):
         proc.kill()
         out, err = proc.communicate()
         ctx.children.discard(proc)
-        raise RuntimeError("%s did not finish within %d s:\n%s%s" % (what, timeout, out, err[-3000:]))
+        raise RuntimeError("%s did not finish within %d s:\n%s%s"
+                           % (what, timeout, out, err[-3000:]))
     ctx.children.discard(proc)
     if proc.returncode != 0:
         raise RuntimeError("%s failed (exit %s):\n%s%s" % (what, proc.returncode, out, err[-3000:]))

@@ -17,7 +17,8 @@ from . import _consumers as cons
 from .consume_sql import QUEUE
 
 NAME = "consume_runtime"
-DESCRIPTION = "drain a backlog, no-op handler: C++ consumer_daemon vs python3-pgq Consumer (events/s)"
+DESCRIPTION = ("drain a backlog, no-op handler: C++ consumer_daemon vs python3-pgq Consumer"
+               " (events/s)")
 
 
 def run(ctx):
