@@ -23,10 +23,9 @@ namespace {
 rt::options_table options() {
     rt::options_table t{"mail_mirror_daemon",
                         "Mirrors the mail of the primary (queue 'mail') into a mirror database."};
-    pc::add_consumer_options(t);
+    pc::add_consumer_options(t, pc::delivery::remote_exactly_once);  // target_db required
     t.set_default("queue", "mail");
     t.set_default("consumer", "mail_mirror");
-    t.set_default("delivery", "remote");
     t.set_default("fetch_size", "5000");
     t.add(rt::opt::integer("apply_rows", "5000",
                            "Letter changes written to the mirror per statement."));
@@ -41,11 +40,6 @@ int main(int argc, char** argv) {
     std::optional<rt::config> cfg = loader.load_or_exit(argc, argv);
     if (!cfg) return loader.exit_code();
     rt::setup_logging(rt::logging_settings::from(*cfg));
-    if (cfg->get_string("delivery") != "remote" || cfg->get_string("target_db").empty()) {
-        spdlog::critical("mail_mirror_daemon writes to another database: it needs "
-                         "delivery = remote and target_db (the mirror)");
-        return rt::exit_failure;
-    }
     if (cfg->get_int("apply_rows") <= 0) {
         spdlog::critical("apply_rows must be positive");
         return rt::exit_failure;
