@@ -1,6 +1,8 @@
 // status [QUEUE] [--watch]: queues and consumers, lag in time and events, the current
 // batches, the rotation state of each queue and what blocks rotation (a consumer whose last
-// tick keeps the oldest table alive, or a transaction older than the rotation point).
+// tick keeps the oldest table alive, or a transaction older than the rotation point). With
+// --watch, also how fast each consumer catches up and when it will have (catch_up.hpp).
+#include "catch_up.hpp"
 #include "commands.hpp"
 #include "interrupt.hpp"
 #include "output.hpp"
@@ -12,7 +14,9 @@
 #include <pqxx/pqxx>
 
 #include <chrono>
+#include <cstdio>
 #include <iostream>
+#include <map>
 #include <thread>
 
 namespace pgqctl {
@@ -42,7 +46,13 @@ struct snapshot {
     std::vector<pgqpp::consumer_info> consumers;
     json rotation = json::object();   ///< per queue name
     json problems = json::array();    ///< {queue, kind, message, ...}
+    /// --watch only: per "queue/consumer", how fast it catches up (catch_up.hpp)
+    std::map<std::string, catch_up_tracker::estimate> catch_up;
 };
+
+std::string consumer_key(const pgqpp::consumer_info& c) {
+    return c.queue_name + "/" + c.consumer_name;
+}
 
 json tx_json(const old_tx& t) {
     return json{{"pid", t.pid},       {"user", t.user},   {"application", t.application},
@@ -174,13 +184,18 @@ json queue_json(const pgqpp::queue_info& q, const snapshot& s) {
     json consumers = json::array();
     for (const auto& c : s.consumers) {
         if (c.queue_name != q.queue_name) continue;
-        consumers.push_back(json{{"consumer", c.consumer_name},
-                                 {"lag_seconds", json_seconds(c.lag)},
-                                 {"pending_events", json_opt(c.pending_events)},
-                                 {"last_tick", json_opt(c.last_tick)},
-                                 {"current_batch", json_opt(c.current_batch)},
-                                 {"next_tick", json_opt(c.next_tick)},
-                                 {"last_seen_seconds", json_seconds(c.last_seen)}});
+        json cj{{"consumer", c.consumer_name},
+                {"lag_seconds", json_seconds(c.lag)},
+                {"pending_events", json_opt(c.pending_events)},
+                {"last_tick", json_opt(c.last_tick)},
+                {"current_batch", json_opt(c.current_batch)},
+                {"next_tick", json_opt(c.next_tick)},
+                {"last_seen_seconds", json_seconds(c.last_seen)}};
+        if (auto e = s.catch_up.find(consumer_key(c)); e != s.catch_up.end()) {
+            cj["catch_up_events_per_second"] = e->second.events_per_second;
+            cj["eta_seconds"] = e->second.eta_seconds ? json(*e->second.eta_seconds) : json(nullptr);
+        }
+        consumers.push_back(std::move(cj));
     }
     return json{{"queue", q.queue_name},
                 {"ticker", ticker_state(q)},
@@ -198,7 +213,18 @@ json status_json(pqxx::connection& conn, const snapshot& s) {
     return json{{"database", conn.dbname()}, {"queues", queues}, {"problems", s.problems}};
 }
 
-void print_human(const snapshot& s) {
+/// "1,200/s, ETA 4m 10s" / "falling behind" / "-" (first sample).
+std::string catch_up_text(const snapshot& s, const pgqpp::consumer_info& c) {
+    const auto e = s.catch_up.find(consumer_key(c));
+    if (e == s.catch_up.end()) return "-";
+    if (!e->second.eta_seconds) return e->second.events_per_second < 0 ? "falling behind" : "steady";
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.0f/s", e->second.events_per_second);
+    return std::string{rate} + ", ETA " +
+           format_duration(pgqpp::duration{static_cast<std::int64_t>(*e->second.eta_seconds * 1e6)});
+}
+
+void print_human(const snapshot& s, bool watching) {
     table qt{{"QUEUE", "TICKER", "LAST TICK", "TICK AGE", "EV/S", "NEW", "TABLE", "SIZE",
               "ROTATED", "ROTATION"}};
     for (const auto& q : s.queues) {
@@ -223,14 +249,20 @@ void print_human(const snapshot& s) {
         return;
     }
     qt.print(std::cout);
-    table ct{{"QUEUE", "CONSUMER", "LAG", "PENDING", "LAST TICK", "BATCH", "LAST SEEN"}};
+    std::vector<std::string> heads{"QUEUE", "CONSUMER", "LAG", "PENDING", "LAST TICK", "BATCH",
+                                   "LAST SEEN"};
+    if (watching) heads.push_back("CATCHING UP");
+    table ct{heads};
     for (const auto& c : s.consumers) {
-        ct.add({c.queue_name, c.consumer_name, format_duration(c.lag), format_opt(c.pending_events),
-                format_opt(c.last_tick),
-                c.current_batch ? std::to_string(*c.current_batch) + " (to tick " +
-                                      format_opt(c.next_tick) + ")"
-                                : "-",
-                format_duration(c.last_seen) + (c.last_seen ? " ago" : "")});
+        std::vector<std::string> row{
+            c.queue_name, c.consumer_name, format_duration(c.lag), format_opt(c.pending_events),
+            format_opt(c.last_tick),
+            c.current_batch ? std::to_string(*c.current_batch) + " (to tick " +
+                                  format_opt(c.next_tick) + ")"
+                            : "-",
+            format_duration(c.last_seen) + (c.last_seen ? " ago" : "")};
+        if (watching) row.push_back(catch_up_text(s, c));
+        ct.add(row);
     }
     std::cout << '\n';
     if (ct.empty()) std::cout << "no consumers\n";
@@ -279,13 +311,19 @@ int cmd_status(context& ctx) {
     if (!watch) {
         const auto s = read_status(conn, only);
         if (ctx.json()) print_json(status_json(conn, s));
-        else print_human(s);
+        else print_human(s, false);
         return exit_ok;
     }
     stop_on_signals();
     const bool tty = is_tty(1);
+    catch_up_tracker catching_up;
     for (int n = 1; !stop_requested(); ++n) {
-        const auto s = read_status(conn, only);
+        auto s = read_status(conn, only);
+        const auto now = catch_up_tracker::clock::now();
+        for (const auto& c : s.consumers)
+            if (c.pending_events)
+                if (auto e = catching_up.sample(consumer_key(c), *c.pending_events, now))
+                    s.catch_up[consumer_key(c)] = *e;
         if (ctx.json()) {
             print_json_line(status_json(conn, s));
         } else {
@@ -294,7 +332,7 @@ int cmd_status(context& ctx) {
                       << format_time(std::chrono::time_point_cast<pgqpp::duration>(
                              std::chrono::system_clock::now()))
                       << "  (every " << interval << " s, Ctrl-C to stop)\n\n";
-            print_human(s);
+            print_human(s, true);
             if (!tty) std::cout << '\n';
             std::cout << std::flush;
         }

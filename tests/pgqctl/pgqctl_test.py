@@ -415,8 +415,35 @@ def scenario_status():
     check(len(docs) == 2 and docs[1]["queues"][0]["queue"] == "stat", "status --watch: %r" % out)
     out = pgqctl("status", "--watch", "--interval", "0.1", "--iterations", "2")
     check(out.count("pgqctl status") == 2, "status --watch human: %r" % out)
+    check("CATCHING UP" in out, "status --watch human shows how consumers catch up: %r" % out)
+    check_catch_up_eta()
     with closing(connect()) as c:
         c.cursor().execute("select pgq.finish_batch(%s)", [slow_batch])
+
+
+def check_catch_up_eta():
+    """status --watch: a consumer that drains its backlog between two samples shows its
+    catch-up rate and an ETA (0 once nothing is pending)."""
+    pgqctl("create-queue", "eta")
+    pgqctl("register", "eta", "replayer")
+    with closing(connect()) as c:
+        cur = c.cursor()
+        pgqctl("insert", "eta", *["e%d" % i for i in range(50)])
+        tick(cur, "eta")
+        watch = subprocess.Popen([args.binary, "-d", DB, "status", "eta", "--watch", "--json",
+                                  "--interval", "1", "--iterations", "2"],
+                                 stdout=subprocess.PIPE, text=True, env=CHILD_ENV)
+        first = json.loads(watch.stdout.readline())
+        before = first["queues"][0]["consumers"][0]
+        check(before["pending_events"] > 0 and "eta_seconds" not in before,
+              "status --watch, first sample: %r" % before)
+        consume_all(cur, "eta", "replayer")       # between the two samples
+        second = json.loads(watch.stdout.readline())
+        watch.wait(30)
+    after = second["queues"][0]["consumers"][0]
+    check(after["pending_events"] == 0 and after["catch_up_events_per_second"] > 0
+          and after["eta_seconds"] == 0, "status --watch, second sample: %r" % after)
+    pgqctl("drop-queue", "eta", "--force")
 
 
 def rotate(cur, queue):

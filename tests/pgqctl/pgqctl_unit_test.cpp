@@ -1,5 +1,6 @@
-// pgqctl's pure parts: splitting install scripts into statements, and how durations and
-// sizes are written for people.
+// pgqctl's pure parts: splitting install scripts into statements, how durations and sizes
+// are written for people, and the catch-up estimates of status --watch.
+#include "catch_up.hpp"
 #include "output.hpp"
 #include "sql_script.hpp"
 
@@ -83,3 +84,36 @@ TEST(JsonTime, IsoUtcWithMicroseconds) {
 }
 
 }  // namespace
+
+TEST(CatchUpTracker, RateSinceTheFirstSampleAndTheEta) {
+    pgqctl::catch_up_tracker t;
+    const auto t0 = pgqctl::catch_up_tracker::clock::now();
+    EXPECT_FALSE(t.sample("q/c", 10000, t0));  // one sample: nothing to say yet
+    auto e = t.sample("q/c", 8000, t0 + 2s);    // 2,000 gone in 2 s
+    ASSERT_TRUE(e);
+    EXPECT_DOUBLE_EQ(e->events_per_second, 1000.0);
+    ASSERT_TRUE(e->eta_seconds);
+    EXPECT_DOUBLE_EQ(*e->eta_seconds, 8.0);
+    e = t.sample("q/c", 4000, t0 + 4s);         // from the first sample: 6,000 in 4 s
+    ASSERT_TRUE(e);
+    EXPECT_DOUBLE_EQ(e->events_per_second, 1500.0);
+    EXPECT_NEAR(*e->eta_seconds, 4000.0 / 1500.0, 1e-9);
+    e = t.sample("q/c", 0, t0 + 5s);
+    ASSERT_TRUE(e && e->eta_seconds);
+    EXPECT_EQ(*e->eta_seconds, 0.0);
+}
+
+TEST(CatchUpTracker, NoEtaWhileFallingBehindOrSteady) {
+    pgqctl::catch_up_tracker t;
+    const auto t0 = pgqctl::catch_up_tracker::clock::now();
+    t.sample("q/behind", 100, t0);
+    t.sample("q/steady", 100, t0);
+    const auto behind = t.sample("q/behind", 300, t0 + 1s);
+    ASSERT_TRUE(behind);
+    EXPECT_DOUBLE_EQ(behind->events_per_second, -200.0);
+    EXPECT_FALSE(behind->eta_seconds);
+    const auto steady = t.sample("q/steady", 100, t0 + 1s);
+    ASSERT_TRUE(steady);
+    EXPECT_FALSE(steady->eta_seconds);
+    EXPECT_FALSE(t.sample("q/new", 5, t0 + 1s));  // consumers are tracked apart
+}

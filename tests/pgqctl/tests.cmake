@@ -14,12 +14,13 @@ if(TARGET pgqctl)
     endforeach()
 endif()
 
-# Its pure parts (script splitting, formatting) as a unit test.
+# Its pure parts (script splitting, formatting, catch-up estimates) as a unit test.
 if(TARGET pgqctl)
     pgqpp_add_gtest(pgqctl_unit_test
         SOURCES pgqctl/pgqctl_unit_test.cpp
                 "${PROJECT_SOURCE_DIR}/pgqctl/src/output.cpp"
                 "${PROJECT_SOURCE_DIR}/pgqctl/src/sql_script.cpp"
+                "${PROJECT_SOURCE_DIR}/pgqctl/src/catch_up.cpp"
         LIBRARIES pgqpp::core nlohmann_json::nlohmann_json
         NO_DB)
     target_include_directories(pgqctl_unit_test PRIVATE "${PROJECT_SOURCE_DIR}/pgqctl/src")
