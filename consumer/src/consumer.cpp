@@ -140,7 +140,9 @@ void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
 void consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
                              batch_result& result) {
     const std::int64_t batch_id = ctx.info().batch_id;
-    event_stream stream{tx, batch_id, options_.fetch_size, options_.max_retries};
+    // Only a local handler writes through tx; the others leave it to the FETCH sent ahead.
+    event_stream stream{tx, batch_id, options_.fetch_size, options_.max_retries,
+                        mode_ != delivery::local_exactly_once};
     if (!stream.empty_batch()) {  // hooks and handlers see non-empty batches only
         if (on_start_) on_start_(ctx);
         if (batch_handler_) {

@@ -9,17 +9,30 @@ namespace pgqpp::consumer {
 
 namespace {
 
-std::optional<std::string> opt_text(const pqxx::field& f) {
-    if (f.is_null()) return std::nullopt;
-    return std::string{f.c_str(), f.size()};
+/// Assigns into the existing string, keeping its capacity from the previous chunk.
+void assign_text(std::string& to, const pqxx::field& f) {
+    if (f.is_null())
+        to.clear();
+    else
+        to.assign(f.c_str(), f.size());
+}
+
+void assign_text(std::optional<std::string>& to, const pqxx::field& f) {
+    if (f.is_null())
+        to.reset();
+    else if (to)
+        to->assign(f.c_str(), f.size());
+    else
+        to.emplace(f.c_str(), f.size());
 }
 
 }  // namespace
 
 event_stream::event_stream(pqxx::transaction_base& tx, std::int64_t batch_id,
-                           std::int64_t fetch_size, std::optional<std::int32_t> max_retries)
+                           std::int64_t fetch_size, std::optional<std::int32_t> max_retries,
+                           bool prefetch)
     : tx_{tx}, fetch_sql_{"fetch " + std::to_string(fetch_size) + " from pgqpp_events"},
-      fetch_size_{fetch_size}, max_retries_{max_retries} {
+      fetch_size_{fetch_size}, max_retries_{max_retries}, prefetch_{prefetch} {
     // pgq.batch_event_sql is PgQ's own query of the batch, ordered by ev_id.
     const std::string sql =
         tx_.exec_params("select pgq.batch_event_sql($1)", batch_id)[0][0].as<std::string>();
@@ -27,9 +40,38 @@ event_stream::event_stream(pqxx::transaction_base& tx, std::int64_t batch_id,
     fetch();
 }
 
+event_stream::~event_stream() {
+    // A handler that threw left a FETCH in flight: let it end rather than have the
+    // pipeline cancel it (the transaction is rolled back either way).
+    try {
+        finish_prefetch();
+    } catch (...) {
+    }
+}
+
+void event_stream::finish_prefetch() {
+    if (!ahead_) return;
+    ahead_->complete();  // reads the result; detaches it from the transaction
+    ahead_.reset();
+}
+
 void event_stream::fetch() {
-    const pqxx::result rows = tx_.exec(fetch_sql_);
+    pqxx::result rows;
+    if (ahead_) {
+        rows = ahead_->retrieve(ahead_id_);
+        ahead_.reset();  // detached: the transaction takes statements again
+    } else {
+        rows = tx_.exec(fetch_sql_);
+    }
     if (static_cast<std::int64_t>(rows.size()) < fetch_size_) at_end_ = true;
+    if (prefetch_ && !at_end_) {
+        ahead_.emplace(tx_, "pgqpp_fetch_ahead");
+        ahead_id_ = ahead_->insert(fetch_sql_);  // sent now, read by the next fetch()
+    }
+    convert(rows);
+}
+
+void event_stream::convert(const pqxx::result& rows) {
     chunk_.resize(rows.size());  // the events' strings keep their capacity between chunks
     fresh_ = true;
     if (rows.empty()) return;
@@ -42,17 +84,17 @@ void event_stream::fetch() {
         const auto row = rows[static_cast<pqxx::result::size_type>(i)];
         event& ev = chunk_[i];
         ev.id = row[c_id].as<std::int64_t>();
-        ev.time = row[c_time].c_str();
+        assign_text(ev.time, row[c_time]);
         ev.txid = row[c_txid].is_null() ? 0 : row[c_txid].as<std::int64_t>();
         ev.retry = row[c_retry].is_null()
                        ? std::nullopt
                        : std::optional<std::int32_t>{row[c_retry].as<std::int32_t>()};
-        ev.type = row[c_type].is_null() ? std::string{} : row[c_type].c_str();
-        ev.data = row[c_data].is_null() ? std::string{} : row[c_data].c_str();
-        ev.extra1 = opt_text(row[c_e1]);
-        ev.extra2 = opt_text(row[c_e2]);
-        ev.extra3 = opt_text(row[c_e3]);
-        ev.extra4 = opt_text(row[c_e4]);
+        assign_text(ev.type, row[c_type]);
+        assign_text(ev.data, row[c_data]);
+        assign_text(ev.extra1, row[c_e1]);
+        assign_text(ev.extra2, row[c_e2]);
+        assign_text(ev.extra3, row[c_e3]);
+        assign_text(ev.extra4, row[c_e4]);
     }
 }
 
@@ -98,6 +140,7 @@ void event_stream::apply(const event& ev, const outcome& o) {
 }
 
 void event_stream::close() {
+    finish_prefetch();
     tx_.exec("close pgqpp_events");
 }
 

@@ -143,6 +143,36 @@ TEST_P(ConsumerTest, LocalExactlyOnceRollsBackAFailedBatchWhole) {
     EXPECT_FALSE(c.process_one(*conn_).got_batch);
 }
 
+// at_least_once sends each next FETCH before the handler runs: a handler failing (or a batch
+// handler returning early) with one in flight fails the batch and leaves the connection
+// usable, and the batch comes again whole.
+TEST_P(ConsumerTest, AtLeastOnceFailingWithAFetchInFlightRedeliversTheBatch) {
+    int calls = 0;
+    bool fail = true;
+    std::set<std::int64_t> seen;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context&) {
+                       if (++calls == 12 && fail) throw std::runtime_error{"handler failed"};
+                       seen.insert(ev.id);
+                       return pc::outcome::done();
+                   },
+                   pc::batch_options{{}, {}, {}, 10, {}}};
+    c.register_consumer(*conn_);
+    produce(95);
+    EXPECT_THROW(c.process_one(*conn_), std::runtime_error);
+    pc::consumer early{"q", "c1", pc::delivery::at_least_once,
+                       [](pc::event_stream& events, pc::batch_context&) { events.next_chunk(); },
+                       pc::batch_options{{}, {}, {}, 10, {}}};
+    EXPECT_THROW(early.process_one(*conn_), std::logic_error);
+    fail = false;
+    seen.clear();
+    auto r = c.process_one(*conn_);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_EQ(r.events, 95);
+    EXPECT_EQ(seen.size(), 95u);
+    EXPECT_FALSE(c.process_one(*conn_).got_batch);
+}
+
 TEST_P(ConsumerTest, RetriedEventsComeBack) {
     std::vector<std::int64_t> first, again;
     pc::consumer c{"q", "c1", pc::delivery::at_least_once,

@@ -5,6 +5,7 @@
 
 #include <pgqpp/consumer/event.hpp>
 
+#include <pqxx/pipeline>
 #include <pqxx/transaction_base>
 
 #include <chrono>
@@ -23,9 +24,12 @@ class consumer;
 /**
  * The events of one batch, read from a server-side cursor over pgq.batch_event_sql one
  * chunk (FETCH fetch_size) at a time, in ev_id order: memory holds one chunk, however big
- * the batch. Read it either chunk by chunk with next_chunk() or event by event with a
- * range-for (which continues from the chunks not handed out yet). Every event is done
- * unless retry() or dead_letter() says otherwise.
+ * the batch. When the handler does not use the queue's connection (at_least_once, remote),
+ * the next FETCH is sent before a chunk is handed out, so the server produces it while the
+ * handler works; its rows wait on the connection until the handler asks for them. Read it
+ * either chunk by chunk with next_chunk() or event by event with a range-for (which
+ * continues from the chunks not handed out yet). Every event is done unless retry() or
+ * dead_letter() says otherwise.
  *
  * A batch_handler must read the stream to its end: one that returns earlier fails the
  * batch (std::logic_error, rolled back), so no event is finished unseen.
@@ -46,6 +50,7 @@ class event_stream {
 public:
     event_stream(const event_stream&) = delete;
     event_stream& operator=(const event_stream&) = delete;
+    ~event_stream();
 
     /// The next chunk: at most fetch_size events; empty at the end of the batch. The
     /// events stay valid until the next call (or the next step of an iterator).
@@ -97,10 +102,14 @@ public:
 private:
     friend class consumer;
     /// Declares the cursor and fetches the first chunk (so the consumer knows whether the
-    /// batch is empty before it calls hooks and handlers).
+    /// batch is empty before it calls hooks and handlers). @p prefetch: send each next FETCH
+    /// ahead (only if nothing else runs on @p tx while the handler works).
     event_stream(pqxx::transaction_base& tx, std::int64_t batch_id, std::int64_t fetch_size,
-                 std::optional<std::int32_t> max_retries);
+                 std::optional<std::int32_t> max_retries, bool prefetch);
     void fetch();
+    void convert(const pqxx::result& rows);
+    /// Waits for a FETCH sent ahead, if any, so that @p tx takes statements again.
+    void finish_prefetch();
     void close();
     bool empty_batch() const noexcept { return fresh_ && chunk_.empty(); }
 
@@ -108,6 +117,9 @@ private:
     std::string fetch_sql_;
     std::int64_t fetch_size_;
     std::optional<std::int32_t> max_retries_;
+    bool prefetch_;
+    std::optional<pqxx::pipeline> ahead_;  ///< holds the FETCH sent ahead, while in flight
+    pqxx::pipeline::query_id ahead_id_ = 0;
     std::vector<event> chunk_;
     bool fresh_ = false;   ///< chunk_ fetched, not handed out yet
     bool at_end_ = false;  ///< the cursor has no more rows
