@@ -115,7 +115,22 @@ def child_main(kind, args):
             with open(self.marker(name), "a") as f:
                 f.write("%d\n" % batch_id)
 
-    class Remote(Common, pgq.RemoteConsumer):
+    class MirrorRows:
+        """Remote and Serial alike: the rows into the target, and the crashes between the
+        target's commit and finish_batch."""
+
+        def process_remote_batch(self, db, batch_id, ev_list, dst_db):
+            if insert_rows(dst_db.cursor(), batch_id, ev_list):
+                self.crash_once("crash_before_target_commit", batch_id)
+                self.applied = batch_id
+
+        def process_batch(self, db, batch_id, ev_list):
+            self.applied = None
+            super().process_batch(db, batch_id, ev_list)
+            if self.applied is not None:
+                self.crash_once("crash_before_finish_batch", batch_id)
+
+    class Remote(Common, MirrorRows, pgq.RemoteConsumer):
         def __init__(self, args):
             super().__init__("pymirror", "src_db", "dst_db", args)
 
@@ -125,18 +140,7 @@ def child_main(kind, args):
                 self.note("skipped", batch_id)
             return done
 
-        def process_remote_batch(self, db, batch_id, ev_list, dst_db):
-            if insert_rows(dst_db.cursor(), batch_id, ev_list):
-                self.crash_once("crash_before_target_commit", batch_id)
-                self.applied = batch_id
-
-        def process_batch(self, db, batch_id, ev_list):
-            self.applied = None
-            super().process_batch(db, batch_id, ev_list)
-            if self.applied is not None:
-                self.crash_once("crash_before_finish_batch", batch_id)
-
-    class Serial(Common, pgq.SerialConsumer):
+    class Serial(Common, MirrorRows, pgq.SerialConsumer):
         def __init__(self, args):
             super().__init__("pymirror", "src_db", "dst_db", args)
 
@@ -145,17 +149,6 @@ def child_main(kind, args):
             if done:
                 self.note("skipped", self.batch_info["batch_id"])
             return done
-
-        def process_remote_batch(self, db, batch_id, ev_list, dst_db):
-            if insert_rows(dst_db.cursor(), batch_id, ev_list):
-                self.crash_once("crash_before_target_commit", batch_id)
-                self.applied = batch_id
-
-        def process_batch(self, db, batch_id, ev_list):
-            self.applied = None
-            super().process_batch(db, batch_id, ev_list)
-            if self.applied is not None:
-                self.crash_once("crash_before_finish_batch", batch_id)
 
     class Coop(Common, pgq.CoopConsumer):
         def __init__(self, args):
