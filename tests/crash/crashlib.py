@@ -5,6 +5,7 @@ once". The shared cluster's helpers come from tests/clients/pgqpp_clientlib.py.
 Uses Debian's /usr/bin/python3 (psycopg2 is a Debian package).
 """
 
+import contextlib
 import os
 import signal
 import socket
@@ -106,6 +107,22 @@ class PrivateCluster:
 
     def stop(self):
         subprocess.run(["bash", CLUSTER_SH, "stop", self.dir], stdout=subprocess.DEVNULL)
+
+
+@contextlib.contextmanager
+def shared_cluster_db(test):
+    """A fresh database of ours (tmpl_ours) on the ctest run's cluster, for TEST: yields
+    (Db, dsn); closed and dropped afterwards."""
+    env = lib.load_cluster_env()
+    name = "t_crash_%s_%d" % (test, int(time.time() * 1000) % 10**9)
+    lib.new_db(env, name, "tmpl_ours")
+    dsn = lib.connstr(env, name)
+    db = Db(dsn)
+    try:
+        yield db, dsn
+    finally:
+        db.close()
+        lib.drop_db(env, name)
 
 
 def make_queue(db, queue):
