@@ -49,7 +49,7 @@ returns bigint as $$
 declare
     sub_name    text;
     quick       record;
-    main        record;
+    main        pgq.subscription;
     sub         record;
     dead        record;
     b           record;
@@ -92,18 +92,7 @@ begin
     end if;
 
     -- 1. the main consumer's row, locked (registered if missing)
-    loop
-        select m.sub_queue, m.sub_id, m.sub_consumer, m.sub_next_tick, m.sub_batch
-          into main
-          from pgq.queue q
-          join pgq.subscription m on m.sub_queue = q.queue_id
-          join pgq.consumer c on c.co_id = m.sub_consumer
-         where q.queue_name = i_queue_name
-           and c.co_name = i_consumer_name
-           for update of m;
-        exit when found;
-        perform pgq.register_consumer(i_queue_name, i_consumer_name);
-    end loop;
+    main := pgq_coop._lock_main(i_queue_name, i_consumer_name);
     if main.sub_batch is not null or main.sub_next_tick is not null then
         raise exception 'main consumer has batch open?';
     end if;

@@ -24,7 +24,7 @@ create or replace function pgq_coop.register_subconsumer(
 returns integer as $$
 declare
     sub_name    text;
-    main        record;
+    main        pgq.subscription;
     sub_id      integer;
 begin
     if i_queue_name is null or i_consumer_name is null or i_subconsumer_name is null then
@@ -33,17 +33,7 @@ begin
     sub_name := i_consumer_name || '.' || i_subconsumer_name;
 
     -- the main consumer, locked: batches are handed out under this lock
-    loop
-        select m.sub_id, m.sub_queue into main
-          from pgq.queue q
-          join pgq.subscription m on m.sub_queue = q.queue_id
-          join pgq.consumer c on c.co_id = m.sub_consumer
-         where q.queue_name = i_queue_name
-           and c.co_name = i_consumer_name
-           for update of m;
-        exit when found;
-        perform pgq.register_consumer(i_queue_name, i_consumer_name);
-    end loop;
+    main := pgq_coop._lock_main(i_queue_name, i_consumer_name);
 
     if pgq.register_consumer(i_queue_name, sub_name) = 1 then
         update pgq.subscription s

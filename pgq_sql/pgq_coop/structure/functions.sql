@@ -19,6 +19,7 @@
 -- ----------------------------------------------------------------------
 
 -- Group: Subconsumers
+\i functions/pgq_coop._lock_main.sql
 \i functions/pgq_coop.register_subconsumer.sql
 \i functions/pgq_coop.unregister_subconsumer.sql
 
