@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import shutil
 import tempfile
 import time
 
@@ -221,11 +222,14 @@ def check_each_once(db, table, column, n):
 
 
 def run(main):
-    """Runs main(workdir, binary); prints the failure and exits 1 on TestFailure."""
+    """Runs main(workdir, binary); prints the failure and exits 1 on TestFailure.
+    The work directory (daemon logs, outputs) is removed after a pass and kept after a
+    failure, for the post-mortem."""
     workdir = tempfile.mkdtemp(prefix="pgqpp-crash-")
     try:
         main(workdir, sys.argv[1])
     except TestFailure as e:
-        print("FAIL:", e, file=sys.stderr)
+        print("FAIL:", e, "(logs kept in %s)" % workdir, file=sys.stderr)
         sys.exit(1)
+    shutil.rmtree(workdir, ignore_errors=True)
     print("1 passed, 0 failed")

@@ -15,6 +15,7 @@ import os
 import re
 import signal
 import socket
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -32,6 +33,7 @@ binary, install_sql = sys.argv[1], sys.argv[2]
 work = tempfile.mkdtemp(prefix="pgqpp-ticker-")
 cluster = os.path.join(work, "pg")
 procs = []
+passed = False
 
 
 def fail(msg):
@@ -441,8 +443,11 @@ try:
     if "ticks:" not in log_of(t1):
         fail("no stats line")
     print("ok: all")
+    passed = True
 finally:
     for p in procs:
         if p.poll() is None:
             p.kill()
     subprocess.run(["bash", CLUSTER_SH, "stop", cluster], stdout=subprocess.DEVNULL)
+    if passed:      # the tickers' logs stay for the post-mortem of a failure
+        shutil.rmtree(work, ignore_errors=True)
