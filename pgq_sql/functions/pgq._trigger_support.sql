@@ -214,6 +214,9 @@ $$ language sql stable;
 --      that sees the new counter also sees the committed change.
 --      Without the event trigger (not allowed to create it: a non-superuser
 --      install), the triggers check the stamp on every row.
+--      The same event trigger regenerates pgq.insert_event(3) when a user
+--      replaces pgq.insert_event(7) (see pgq.insert_event_raw.sql); without it,
+--      that happens at the next create_queue/drop_queue.
 -- ----------------------------------------------------------------------
 create sequence if not exists pgq._trg_ddl_seq;
 
@@ -221,6 +224,18 @@ create or replace function pgq._trg_ddl_event()
 returns event_trigger as $$
 begin
     perform pg_catalog.nextval('pgq._trg_ddl_seq');
+    -- A user's own pgq.insert_event(7): the generated insert_event(3) becomes a
+    -- wrapper calling it at once (see pgq.insert_event_raw.sql).
+    if tg_tag = 'CREATE FUNCTION' and exists (
+            select 1
+              from pg_catalog.pg_event_trigger_ddl_commands() c
+              join pg_catalog.pg_proc p on p.oid = c.objid
+             where c.classid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+               and p.oid = pg_catalog.to_regprocedure(
+                               'pgq.insert_event(text, text, text, text, text, text, text)')
+               and p.prosrc not like '%-- pgqpp:generated%') then
+        perform pgq._refresh_insert_dispatch();
+    end if;
 exception when others then
     -- never make DDL fail; the triggers then notice the change late only
     -- if this keeps failing
