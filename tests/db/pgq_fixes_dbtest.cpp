@@ -235,8 +235,11 @@ long event_table_scans_for_retries(test_database& db, int retries) {
 
 TEST(EventRetry, ManyRetriesInABatchScanTheBatchAtMostTwice) {
     test_database db{template_kind::ours};
-    // two event tables may hold a batch, and each scan may touch both
-    EXPECT_LE(event_table_scans_for_retries(db, 100), 4);
+    // Two scans of the batch (the first retry, then the one that fills the cache), each
+    // counted on the event table and its index; when transactions of other sessions (the
+    // test cluster is shared) finished between the two ticks, the batch query has a second
+    // part for them that scans again: at most 2 x 2 x 2, whatever the number of retries.
+    EXPECT_LE(event_table_scans_for_retries(db, 100), 8);
 }
 
 TEST(EventRetry, ControlRealPgqScansTheBatchPerRetry) {
