@@ -149,3 +149,22 @@ select prev_tick_snapshot('craft', 'c', txid_of('craft', 'case 4 old') || ':'
 select consume('craft', 'c');
 select dense_rank() over (order by batch_id) as batch, pos, ev_data
   from consumed order by batch_id, pos;
+
+-- 5. started after the previous tick and still running at the current one
+-- (committed by the time the batch is read): not in this batch, in the next
+create function cur_tick_snapshot(q text, snap text) returns void as $$
+    update pgq.tick t set tick_snapshot = snap::txid_snapshot
+      from pgq.queue qu
+     where qu.queue_name = q and t.tick_queue = qu.queue_id
+       and t.tick_id = (select max(tick_id) from pgq.tick where tick_queue = qu.queue_id);
+$$ language sql;
+truncate consumed;
+select pgq.insert_event('craft', 'ev', 'case 5');
+select pgq.ticker('craft');
+select cur_tick_snapshot('craft', txid_of('craft', 'case 5') || ':'
+       || (txid_of('craft', 'case 5') + 1) || ':' || txid_of('craft', 'case 5'));
+select consume('craft', 'c');
+select count(*) as case_5_early from consumed;
+select pgq.ticker('craft');
+select consume('craft', 'c');
+select ev_data from consumed;
