@@ -3,6 +3,8 @@
 
 #include <pqxx/pqxx>
 
+#include <stdexcept>
+#include <string_view>
 #include <utility>
 
 namespace pgqpp::consumer {
@@ -75,26 +77,48 @@ void event_stream::convert(const pqxx::result& rows) {
     chunk_.resize(rows.size());  // the events' strings keep their capacity between chunks
     fresh_ = true;
     if (rows.empty()) return;
-    const auto c_id = rows.column_number("ev_id"), c_time = rows.column_number("ev_time"),
-               c_txid = rows.column_number("ev_txid"), c_retry = rows.column_number("ev_retry"),
-               c_type = rows.column_number("ev_type"), c_data = rows.column_number("ev_data"),
-               c_e1 = rows.column_number("ev_extra1"), c_e2 = rows.column_number("ev_extra2"),
-               c_e3 = rows.column_number("ev_extra3"), c_e4 = rows.column_number("ev_extra4");
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-        const auto row = rows[static_cast<pqxx::result::size_type>(i)];
+    // Where each column goes, by name (the batch query's select list).  The rows and their
+    // fields are then walked with iterators: each pqxx::field made by row[c] copies the
+    // result's shared pointer, and that was a third of the consumer's time.
+    enum class column { id, time, txid, retry, type, data, extra1, extra2, extra3, extra4, other };
+    static constexpr std::pair<const char*, column> names[] = {
+        {"ev_id", column::id},         {"ev_time", column::time},
+        {"ev_txid", column::txid},     {"ev_retry", column::retry},
+        {"ev_type", column::type},     {"ev_data", column::data},
+        {"ev_extra1", column::extra1}, {"ev_extra2", column::extra2},
+        {"ev_extra3", column::extra3}, {"ev_extra4", column::extra4}};
+    const auto columns = rows.columns();
+    std::vector<column> layout(columns, column::other);
+    for (const auto& [name, col] : names) {
+        bool found = false;
+        for (pqxx::row::size_type c = 0; c < columns; ++c)
+            if (std::string_view{rows.column_name(c)} == name) layout[c] = col, found = true;
+        if (!found)
+            throw std::runtime_error{std::string{"the batch query returned no column "} + name};
+    }
+
+    auto row = rows.begin();
+    for (std::size_t i = 0; i < chunk_.size(); ++i, ++row) {
         event& ev = chunk_[i];
-        ev.id = row[c_id].as<std::int64_t>();
-        assign_text(ev.time, row[c_time]);
-        ev.txid = row[c_txid].is_null() ? 0 : row[c_txid].as<std::int64_t>();
-        ev.retry = row[c_retry].is_null()
-                       ? std::nullopt
-                       : std::optional<std::int32_t>{row[c_retry].as<std::int32_t>()};
-        assign_text(ev.type, row[c_type]);
-        assign_text(ev.data, row[c_data]);
-        assign_text(ev.extra1, row[c_e1]);
-        assign_text(ev.extra2, row[c_e2]);
-        assign_text(ev.extra3, row[c_e3]);
-        assign_text(ev.extra4, row[c_e4]);
+        auto f = row->begin();
+        for (pqxx::row::size_type c = 0; c < columns; ++c, ++f) {
+            switch (layout[c]) {
+            case column::id: ev.id = f->as<std::int64_t>(); break;
+            case column::time: assign_text(ev.time, *f); break;
+            case column::txid: ev.txid = f->is_null() ? 0 : f->as<std::int64_t>(); break;
+            case column::retry:
+                ev.retry = f->is_null() ? std::nullopt
+                                        : std::optional<std::int32_t>{f->as<std::int32_t>()};
+                break;
+            case column::type: assign_text(ev.type, *f); break;
+            case column::data: assign_text(ev.data, *f); break;
+            case column::extra1: assign_text(ev.extra1, *f); break;
+            case column::extra2: assign_text(ev.extra2, *f); break;
+            case column::extra3: assign_text(ev.extra3, *f); break;
+            case column::extra4: assign_text(ev.extra4, *f); break;
+            case column::other: break;
+            }
+        }
     }
 }
 
