@@ -264,14 +264,24 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (mode_ == delivery::remote_exactly_once) handler_tx = &*ttx;
         batch_context ctx{info, handler_tx};
         handle_events(tx, ctx, result);
+        pqxx::transaction_base* finish_tx = &tx;
+        std::optional<pqxx::work> later;
         if (ttx) {
+            // Once the target says the batch is done, a restart passes it over: the events
+            // the handler retried or dead-lettered must be in the queue's database first,
+            // or a crash before finish_batch loses them.  (A crash between the two commits
+            // redoes the batch; retrying an event still waiting is a no-op, dead letters are
+            // unique per batch and event.)
+            const bool keep_first = result.retried > 0 || result.dead > 0;
+            if (keep_first) pgqpp::commit(tx);
             ttx->exec_params("select pgq_ext.set_batch_done($1, $2)", name_, info.batch_id);
             pgqpp::commit(*ttx);
             detail::failpoint("after_target_commit");
+            if (keep_first) finish_tx = &later.emplace(conn, "pgqpp_finish");
         }
-        finish_batch(tx, info.batch_id);
+        finish_batch(*finish_tx, info.batch_id);
         detail::failpoint("before_queue_commit");
-        pgqpp::commit(tx);
+        pgqpp::commit(*finish_tx);
         return result;
     } catch (const pgqpp::error&) {
         throw;

@@ -18,6 +18,12 @@ if(TARGET example_mirror_consumer)
         COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/remote_crash_test.py"
             "$<TARGET_FILE:example_mirror_consumer>" "${PGQ_INSTALL_SQL}" "${PGQ_EXT_INSTALL_SQL}"
         TIMEOUT 240)
+    # Remote mode killed between the target commit and finish_batch: the batch's retries
+    # must not be lost with it.
+    pgqpp_add_script_test(crash.remote_retry
+        COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/remote_retry_test.py"
+            "$<TARGET_FILE:example_mirror_consumer>"
+        TIMEOUT 120)
     # 2,000,000 events in one batch drained with a peak RSS under 100 MiB.
     pgqpp_add_script_test(crash.big_batch
         COMMAND ${PGQPP_PYTHON} "${CMAKE_CURRENT_SOURCE_DIR}/crash/big_batch_test.py"
