@@ -48,11 +48,9 @@ int main(int argc, char** argv) {
     mail::mirror_writer writer{static_cast<std::size_t>(cfg->get_int("apply_rows"))};
     pc::consumer consumer{cfg->get_string("queue"), cfg->get_string("consumer"),
                           pc::delivery::remote_exactly_once,
-                          [&](const pc::event& ev, pc::batch_context& batch) {
-                              return writer.apply(ev, batch.tx());
+                          [&](pc::event_stream& events, pc::batch_context& batch) {
+                              writer.apply_batch(events, batch);
                           }};
-    consumer.on_batch_start([&](pc::batch_context& batch) { writer.begin(batch.tx(), batch.info()); });
-    consumer.on_batch_end([&](pc::batch_context& batch) { writer.finish(batch.tx(), batch.info()); });
 
     boost::asio::io_context io;
     pc::consumer_daemon daemon{io, loader, std::move(*cfg), consumer};

@@ -47,6 +47,7 @@ void mirror_writer::begin(pqxx::transaction_base& tx, const pc::batch_info& batc
 void mirror_writer::finish(pqxx::transaction_base& tx, const pc::batch_info& batch) {
     if (already_applied_) return;
     flush(tx);
+    wait_applied();
     tx.exec_params("insert into mail.applied_batches (batch_id, prev_tick_id, tick_id, events) "
                    "values ($1, $2, $3, $4)",
                    batch.batch_id, batch.prev_tick_id, batch.tick_id, batch_events_);
@@ -77,7 +78,26 @@ pc::outcome mirror_writer::apply(const pc::event& ev, pqxx::transaction_base& tx
     return pc::outcome::done();
 }
 
+void mirror_writer::apply_batch(pc::event_stream& events, pc::batch_context& batch) {
+    std::optional<pqxx::pipeline> applying;
+    applying_ = &applying;
+    struct forget {  // the pipeline goes with this call: never a dangling pointer to it
+        mirror_writer& w;
+        ~forget() { w.applying_ = nullptr; }
+    } forget_on_exit{*this};
+    begin(batch.tx(), batch.info());
+    for (const pc::event& ev : events) events.apply(ev, apply(ev, batch.tx()));
+    finish(batch.tx(), batch.info());
+}
+
+void mirror_writer::wait_applied() {
+    if (!applying_ || !*applying_) return;
+    (*applying_)->retrieve(apply_id_);  // throws the apply's error, if any
+    applying_->reset();                 // detached: the transaction takes statements again
+}
+
 void mirror_writer::flush(pqxx::transaction_base& tx) {
+    wait_applied();  // the stage is free again
     if (rows_ == 0) return;
     lines_.pop_back();  // the last '\n': write_raw_line adds one
     tx.exec("select mail.create_letters_stage()");  // mirror.sql
@@ -90,13 +110,18 @@ void mirror_writer::flush(pqxx::transaction_base& tx) {
         copy.write_raw_line(lines_);
         copy.complete();
     }
-    tx.exec("select mail.apply_letters_stage()");
+    if (applying_) {
+        apply_id_ = applying_->emplace(tx, "mail_apply").insert("select mail.apply_letters_stage()");
+    } else {
+        tx.exec("select mail.apply_letters_stage()");
+    }
     ++statements_;
     clear();
 }
 
 pc::outcome mirror_writer::apply_folder(const pc::event& ev, pqxx::transaction_base& tx) {
     flush(tx);  // the letters before it first: a deleted folder's letters were moved away
+    wait_applied();
     int id = 0;
     std::string name;
     try {

@@ -9,14 +9,22 @@
 // each letter (every event carries the complete row, so the last one is the letter's state)
 // and deletes or upserts in one go. Folder events (folder_events.hpp) first write the letters
 // collected so far, so everything is applied in queue order.
+//
+// apply_batch() runs a whole batch with the mirror's apply in the background: each call of
+// mail.apply_letters_stage() is sent through a pqxx::pipeline and only waited for before the
+// next COPY (or a folder event, or the end of the batch), so the mirror applies one chunk
+// while the daemon reads and converts the next from the primary.
 #pragma once
 
 #include <pgqpp/consumer/consumer.hpp>
+#include <pgqpp/consumer/event_stream.hpp>
 
+#include <pqxx/pipeline>
 #include <pqxx/transaction_base>
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace mail {
@@ -33,11 +41,17 @@ public:
     /// The batch's last event was applied: writes the letter changes still collected and
     /// logs the batch in mail.applied_batches (mirror.sql).
     void finish(pqxx::transaction_base& tx, const pgqpp::consumer::batch_info& batch);
+    /// begin(), apply() for every event, finish(), with the applies in the background (a
+    /// consumer's batch_handler; the pipeline ends within the call, before the batch's
+    /// transaction, also when something fails).
+    void apply_batch(pgqpp::consumer::event_stream& events, pgqpp::consumer::batch_context& batch);
 
     std::int64_t statements() const { return statements_; }
 
 private:
     void flush(pqxx::transaction_base& tx);
+    /// Waits for the apply sent in the background, if any (its errors are thrown here).
+    void wait_applied();
     void clear();
     pgqpp::consumer::outcome apply_folder(const pgqpp::consumer::event& ev,
                                           pqxx::transaction_base& tx);
@@ -53,6 +67,9 @@ private:
     /// mirror's commit and finish_batch. Its events are passed over.
     bool already_applied_ = false;
     std::int64_t statements_ = 0;
+    /// During apply_batch(): where the apply in the background is (a pipeline local to it).
+    std::optional<pqxx::pipeline>* applying_ = nullptr;
+    pqxx::pipeline::query_id apply_id_ = 0;
 };
 
 }  // namespace mail
