@@ -27,9 +27,13 @@ letters (default the smaller of 1,000,000 and BENCH_REPLAY_EVENTS) and the rates
 compared; its peak RSS is its own VmHWM.
 
 BENCH_REPLAY_PY_MODE=per_event makes the Python consumer send one statement per event
-instead (the same function with one line), the way such consumers are often written.
+instead (the same function with one line), the way such consumers are often written. Each
+run also measures that per-event Python consumer on a small backlog of
+BENCH_REPLAY_PY_PER_EVENT_EVENTS letters (default 10,000; 0: skip) and reports its rate as the
+baseline python_per_event (ours/base is then the ratio against it).
 
-Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE, BENCH_REPLAY_CHUNK,
+Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE,
+BENCH_REPLAY_PY_PER_EVENT_EVENTS, BENCH_REPLAY_CHUNK,
 MAIL_MIRROR_BIN_DIR (default build/examples/mail_mirror; built with CMake when missing).
 Quick try: BENCH_REPLAY_EVENTS=200000 bench/run replay_backlog.
 """
@@ -259,7 +263,8 @@ def python_child(ini):
     print("VmHWM_kB=%d" % vm_hwm_kb(os.getpid()))
 
 
-def replay_python(ctx, last_tick, workdir):
+def replay_python(ctx, last_tick, workdir, mode=None):
+    """Runs python_child until the last tick; `mode`: BENCH_REPLAY_PY_MODE for it."""
     ini = os.path.join(workdir, "replay.ini")
     with open(ini, "w") as f:
         f.write("[replay]\njob_name = replay_backlog\n")
@@ -269,8 +274,11 @@ def replay_python(ctx, last_tick, workdir):
         f.write("pgq_lazy_fetch = 5000\nuse_skylog = 0\n")
         f.write("logfile = %s\n" % os.path.join(workdir, "python.log"))
     t0 = time.time()
+    env = dict(os.environ)
+    if mode:
+        env["BENCH_REPLAY_PY_MODE"] = mode
     proc = subprocess.Popen(["/usr/bin/python3", "-c", PY_CHILD, ini], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+                            stderr=subprocess.STDOUT, text=True, env=env)
     ctx.children.add(proc)
     try:
         out, _ = proc.communicate()
@@ -285,9 +293,20 @@ def replay_python(ctx, last_tick, workdir):
     return secs, rss_kb
 
 
+def replay_python_once(ctx, bins, workdir, total, chunk, direct, mode=None):
+    """A fresh backlog of `total` letters on the real PgQ, replayed by python_child: (s, kB)."""
+    setup(ctx, PGQ, bins)
+    tick = fill(ctx, PGQ, total, chunk, direct)
+    ctx.checkpoint()
+    secs, rss_kb = replay_python(ctx, tick, workdir, mode)
+    check_mirror(ctx, PGQ, total)
+    return secs, rss_kb
+
+
 def run(ctx):
     total = _env_int("BENCH_REPLAY_EVENTS", 10000000)
     py_total = _env_int("BENCH_REPLAY_PY_EVENTS", min(total, 1000000))
+    per_event_total = _env_int("BENCH_REPLAY_PY_PER_EVENT_EVENTS", 10000)
     chunk = _env_int("BENCH_REPLAY_CHUNK", 100000)
     direct = os.environ.get("BENCH_REPLAY_FILL", "direct") != "trigger"
     bins = bin_dir()
@@ -304,14 +323,18 @@ def run(ctx):
         % (secs, ours_rate, rss_kb / 1024.0))
 
     log("  python3-pgq RemoteConsumer on the real PgQ: %d letters" % py_total)
-    setup(ctx, PGQ, bins)
-    py_tick = fill(ctx, PGQ, py_total, chunk, direct)
-    ctx.checkpoint()
-    py_secs, py_rss_kb = replay_python(ctx, py_tick, workdir)
-    check_mirror(ctx, PGQ, py_total)
+    py_secs, py_rss_kb = replay_python_once(ctx, bins, workdir, py_total, chunk, direct)
     py_rate = py_total / py_secs
     log("  python: caught up in %.1f s: %.0f events/s, peak RSS %.1f MiB"
         % (py_secs, py_rate, py_rss_kb / 1024.0))
+    baselines = {}
+    if per_event_total > 0:
+        log("  the same, one statement per event: %d letters" % per_event_total)
+        pe_secs, _ = replay_python_once(ctx, bins, workdir, per_event_total, chunk, direct,
+                                        "per_event")
+        baselines["python_per_event"] = per_event_total / pe_secs
+        log("  python per event: caught up in %.1f s: %.0f events/s"
+            % (pe_secs, baselines["python_per_event"]))
     for side in (OURS, PGQ):     # the mirrors and the backlog are big: give the disk back
         conn = ctx.cluster.connect("postgres")
         conn.cursor().execute("drop database if exists %s with (force)" % MIRROR_DBS[side])
@@ -323,7 +346,7 @@ def run(ctx):
     note = ("ours: mail_mirror_daemon, %d events, caught up in %.1f s; pgq column: python3-pgq"
             " RemoteConsumer on the real PgQ, %d events in %.1f s (bulk apply per batch, JSON"
             " parsed by the server); rates compared" % (total, secs, py_total, py_secs))
-    return [Result(NAME, "events/s", ours_rate, py_rate, note=note),
+    return [Result(NAME, "events/s", ours_rate, py_rate, baselines=baselines, note=note),
             Result(NAME + "_rss", "MiB", rss_kb / 1024.0, py_rss_kb / 1024.0,
                    higher_is_better=False,
                    note="peak RSS (VmHWM) of the consumer process during the replay")]
