@@ -73,7 +73,8 @@ bool wait_caught_up(pqxx::connection& primary, const std::string& queue,
 class report {
 public:
     void difference(const std::string& kind, const std::string& text) {
-        if (++counts_[kind] <= examples_shown) std::printf("  %s: %s\n", kind.c_str(), text.c_str());
+        if (++counts_[kind] <= examples_shown)
+            std::printf("  %s: %s\n", kind.c_str(), one_line(text).c_str());
     }
     bool clean() const { return counts_.empty(); }
     void summary() const {
@@ -81,6 +82,20 @@ public:
     }
 
 private:
+    /// A row may hold newlines or tabs (letters' subjects do): written as \n, \t and \r, so
+    /// that each difference is one line of the report. Unambiguous: in a row's text a
+    /// backslash of the data is doubled already.
+    static std::string one_line(const std::string& text) {
+        std::string out;
+        for (char c : text) {
+            if (c == '\n') out += "\\n";
+            else if (c == '\t') out += "\\t";
+            else if (c == '\r') out += "\\r";
+            else out += c;
+        }
+        return out;
+    }
+
     std::map<std::string, long> counts_;
 };
 

@@ -173,6 +173,8 @@ grep -q "IDENTICAL" "$work/verify.log" || fail "mail_verify did not say IDENTICA
 kill -TERM "$daemon_pid"
 wait "$daemon_pid" || fail "the daemon did not exit 0 on SIGTERM"
 daemon_pid=
+# the primary's side of the changed letter spans lines: the report must keep it on one line
+p_sql "update mail.letters set subject = E'two\\nlines' where id = (select min(id) from mail.letters)"
 m_sql "update mail.letters set subject = 'tampered' where id = (select min(id) from mail.letters)"
 m_sql "delete from mail.letters where id = (select max(id) from mail.letters)"
 set +e
