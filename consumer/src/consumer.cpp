@@ -138,11 +138,16 @@ void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
 }
 
 void consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
-                             batch_result& result) {
-    const std::int64_t batch_id = ctx.info().batch_id;
+                             batch_result& result, pqxx::connection_base* helper) {
+    const batch_info& info = ctx.info();
+    const std::int64_t batch_id = info.batch_id;
     // Only a local handler writes through tx; the others leave it to the FETCH sent ahead.
-    event_stream stream{tx, batch_id, options_.fetch_size, options_.max_retries,
-                        mode_ != delivery::local_exactly_once};
+    const bool prefetch = mode_ != delivery::local_exactly_once;
+    std::optional<std::int64_t> split_after;
+    if (helper && prefetch && info.event_seq - info.prev_event_seq >= 2 * options_.fetch_size)
+        split_after = info.prev_event_seq + (info.event_seq - info.prev_event_seq) / 2;
+    event_stream stream{tx,       batch_id, options_.fetch_size, options_.max_retries,
+                        prefetch, helper,   split_after};
     if (!stream.empty_batch()) {  // hooks and handlers see non-empty batches only
         if (on_start_) on_start_(ctx);
         if (batch_handler_) {
@@ -202,6 +207,11 @@ batch_result consumer::process_one(pqxx::connection_base& conn) {
 }
 
 batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection_base* target) {
+    return process_one(conn, target, nullptr);
+}
+
+batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection_base* target,
+                                   pqxx::connection_base* helper) {
     if (mode_ == delivery::remote_exactly_once && !target)
         throw std::logic_error{"consumer: remote_exactly_once needs a target connection"};
     has_bulk_retry(conn);  // outside the batch transaction, once per connection
@@ -222,10 +232,12 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (mode_ == delivery::at_least_once) tx.exec("set local synchronous_commit = off");
         const pqxx::result b =
             opened ? tx.exec_params("select $1::bigint, tick_id, prev_tick_id, "
-                                    "extract(epoch from lag)::float8 from pgq.get_batch_info($1)",
+                                    "extract(epoch from lag)::float8, seq_start, seq_end "
+                                    "from pgq.get_batch_info($1)",
                                     opened)
                   : tx.exec_params("select batch_id, cur_tick_id, prev_tick_id, "
-                                   "extract(epoch from now() - cur_tick_time)::float8 "
+                                   "extract(epoch from now() - cur_tick_time)::float8, "
+                                   "prev_tick_event_seq, cur_tick_event_seq "
                                    "from pgq.next_batch_custom($1, $2" +
                                        custom_args(tx, options_) + ")",
                                    queue_, name_);
@@ -239,6 +251,8 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         info.tick_id = b[0][1].as<std::int64_t>();
         info.prev_tick_id = b[0][2].is_null() ? 0 : b[0][2].as<std::int64_t>();
         info.lag_seconds = b[0][3].is_null() ? 0.0 : b[0][3].as<double>();
+        info.prev_event_seq = b[0][4].is_null() ? 0 : b[0][4].as<std::int64_t>();
+        info.event_seq = b[0][5].is_null() ? 0 : b[0][5].as<std::int64_t>();
 
         std::optional<pqxx::work> ttx;
         if (mode_ == delivery::remote_exactly_once) {
@@ -263,7 +277,7 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (mode_ == delivery::local_exactly_once) handler_tx = &tx;
         if (mode_ == delivery::remote_exactly_once) handler_tx = &*ttx;
         batch_context ctx{info, handler_tx};
-        handle_events(tx, ctx, result);
+        handle_events(tx, ctx, result, helper);
         pqxx::transaction_base* finish_tx = &tx;
         std::optional<pqxx::work> later;
         if (ttx) {

@@ -36,6 +36,11 @@ void add_options(rt::options_table& t, std::optional<delivery> fixed) {
     t.add(rt::opt::duration("min_interval", "0",
                             "With min_count: take the batch anyway after this long (0: never)."));
     t.add(rt::opt::integer("fetch_size", "1000", "Events per FETCH from the batch's cursor."));
+    t.add(rt::opt::integer("fetch_connections", "1",
+                           "2: read big batches (>= 2 x fetch_size new events) in two parts at "
+                           "once, the second through another connection to db and a thread of "
+                           "its own (at_least_once and remote delivery; for a consumer catching "
+                           "up on a machine with spare cores). 1: one cursor."));
     t.add(rt::opt::integer("max_retries", "0",
                            "A retry of an event retried this many times goes to the dead "
                            "letters instead (pgqpp's SQL only; 0: retry forever)."));
@@ -151,6 +156,11 @@ bool consumer_daemon::start() {
                 throw std::invalid_argument{"remote delivery needs target_db"};
             target_db_.emplace(cfg_.get_string("target_db"));
         }
+        const auto fetch_connections = cfg_.get_int("fetch_connections");
+        if (fetch_connections != 1 && fetch_connections != 2)
+            throw std::invalid_argument{"fetch_connections must be 1 or 2"};
+        // local delivery: the handler writes through the cursor's connection; no second one
+        with_helper_ = fetch_connections == 2 && consumer_.mode() != delivery::local_exactly_once;
     } catch (const std::exception& e) {
         log_.critical("{}", e.what());
         return false;
@@ -188,6 +198,10 @@ void consumer_daemon::connect() {
                                                "' does not exist"};
             }
             consumer_.register_consumer(*conn_);
+            if (with_helper_) {
+                helper_.reset();
+                helper_ = db_.connect();
+            }
             if (target_db_) {
                 target_.reset();
                 target_ = target_db_->connect();
@@ -231,7 +245,7 @@ void consumer_daemon::work() {
         }
         batch_outcome out;
         try {
-            out.result = consumer_.process_one(*conn_, target_.get());
+            out.result = consumer_.process_one(*conn_, target_.get(), helper_.get());
         } catch (...) {
             out.error = std::current_exception();
         }
@@ -298,6 +312,7 @@ void consumer_daemon::batch_failed(std::exception_ptr e) {
     errors_total_.inc();
     if (stopping_) return;
     const bool broken = !conn_ || !conn_->is_open() || (target_db_ && (!target_ || !target_->is_open())) ||
+                        (with_helper_ && (!helper_ || !helper_->is_open())) ||
                         pgqpp::code_of(e) == pgqpp::errc::connection_lost ||
                         pgqpp::code_of(e) == pgqpp::errc::commit_outcome_unknown;
     const auto code = pgqpp::code_of(e);

@@ -3,7 +3,12 @@
 
 #include <pqxx/pqxx>
 
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <string_view>
 #include <utility>
 
@@ -28,17 +33,117 @@ void assign_text(std::optional<std::string>& to, const pqxx::field& f) {
         to.emplace(f.c_str(), f.size());
 }
 
+/// Rows of the batch query into events (see event_stream::convert).
+void convert_rows(const pqxx::result& rows, std::vector<event>& out);
+
 }  // namespace
+
+/// The second part of a split batch: a thread with its own read-only transaction and cursor
+/// on the helper connection FETCHes and converts chunks into a buffer of at most
+/// max_chunks, while the stream hands out the first part. Its backend works in parallel
+/// with the first part's; the buffer bounds the memory.
+class part_reader {
+public:
+    part_reader(pqxx::connection_base& conn, std::string query, std::int64_t fetch_size)
+        : conn_{conn}, query_{std::move(query)},
+          fetch_sql_{"fetch " + std::to_string(fetch_size) + " from pgqpp_part"},
+          fetch_size_{fetch_size}, thread_{[this] { run(); }} {}
+    ~part_reader() {
+        {
+            std::lock_guard<std::mutex> lock{m_};
+            stop_ = true;
+        }
+        changed_.notify_all();
+        // after the FETCH in progress, if any; its transaction rolls back
+        if (thread_.joinable()) thread_.join();
+    }
+
+    /// The next chunk; empty when the part is done. Rethrows the reader's failure.
+    std::vector<event> pop() {
+        std::unique_lock<std::mutex> lock{m_};
+        changed_.wait(lock, [this] { return !chunks_.empty() || done_; });
+        if (error_) std::rethrow_exception(error_);
+        if (chunks_.empty()) return {};
+        std::vector<event> chunk = std::move(chunks_.front());
+        chunks_.pop_front();
+        lock.unlock();
+        changed_.notify_all();
+        return chunk;
+    }
+
+    /// Waits for the thread (its transaction committed) and rethrows its failure.
+    void finish() {
+        if (thread_.joinable()) thread_.join();
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    static constexpr std::size_t max_chunks = 4;
+
+    void run() {
+        try {
+            pqxx::work tx{conn_, "pgqpp_batch_part"};
+            tx.exec("declare pgqpp_part no scroll cursor for " + query_);
+            for (bool last = false; !last;) {
+                const pqxx::result rows = tx.exec(fetch_sql_);
+                last = static_cast<std::int64_t>(rows.size()) < fetch_size_;
+                std::vector<event> chunk;
+                convert_rows(rows, chunk);
+                std::unique_lock<std::mutex> lock{m_};
+                changed_.wait(lock, [this] { return stop_ || chunks_.size() < max_chunks; });
+                if (stop_) return;
+                if (!chunk.empty()) chunks_.push_back(std::move(chunk));
+                lock.unlock();
+                changed_.notify_all();
+            }
+            tx.commit();  // read only: ends the cursor and the snapshot
+        } catch (...) {
+            std::lock_guard<std::mutex> lock{m_};
+            error_ = std::current_exception();
+        }
+        {
+            std::lock_guard<std::mutex> lock{m_};
+            done_ = true;
+        }
+        changed_.notify_all();
+    }
+
+    pqxx::connection_base& conn_;
+    const std::string query_;
+    const std::string fetch_sql_;
+    const std::int64_t fetch_size_;
+    std::mutex m_;
+    std::condition_variable changed_;
+    std::deque<std::vector<event>> chunks_;
+    bool stop_ = false, done_ = false;
+    std::exception_ptr error_;
+    std::thread thread_;  ///< last: starts when everything above is ready
+};
 
 event_stream::event_stream(pqxx::transaction_base& tx, std::int64_t batch_id,
                            std::int64_t fetch_size, std::optional<std::int32_t> max_retries,
-                           bool prefetch)
+                           bool prefetch, pqxx::connection_base* helper,
+                           std::optional<std::int64_t> split_after)
     : tx_{tx}, fetch_sql_{"fetch " + std::to_string(fetch_size) + " from pgqpp_events"},
       fetch_size_{fetch_size}, max_retries_{max_retries}, prefetch_{prefetch} {
     // pgq.batch_event_sql is PgQ's own query of the batch, ordered by ev_id.
     const std::string sql =
         tx_.exec_params("select pgq.batch_event_sql($1)", batch_id)[0][0].as<std::string>();
-    tx_.exec("declare pgqpp_events no scroll cursor for " + sql);
+    static const std::string order_suffix = " order by 1";  // get_batch_cursor relies on it too
+    if (helper && prefetch && split_after && sql.size() > order_suffix.size() &&
+        sql.compare(sql.size() - order_suffix.size(), std::string::npos, order_suffix) == 0) {
+        // Two parts in ev_id order, one after the other: no merge needed.
+        const std::string events = "select * from (" +
+                                   sql.substr(0, sql.size() - order_suffix.size()) +
+                                   ") e where e.ev_id ";
+        const std::string at = std::to_string(*split_after);
+        second_ = std::make_unique<part_reader>(*helper, events + "> " + at + " order by 1",
+                                                fetch_size);
+        tx_.exec("declare pgqpp_events no scroll cursor for " + events + "<= " + at +
+                 " order by 1");
+    } else {
+        tx_.exec("declare pgqpp_events no scroll cursor for " + sql);
+    }
     fetch();
 }
 
@@ -58,6 +163,12 @@ void event_stream::finish_prefetch() {
 }
 
 void event_stream::fetch() {
+    if (in_second_) {
+        chunk_ = second_->pop();
+        fresh_ = true;
+        at_end_ = chunk_.empty();
+        return;
+    }
     pqxx::result rows;
     if (ahead_) {
         rows = ahead_->retrieve(ahead_id_);
@@ -65,17 +176,29 @@ void event_stream::fetch() {
     } else {
         rows = tx_.exec(fetch_sql_);
     }
-    if (static_cast<std::int64_t>(rows.size()) < fetch_size_) at_end_ = true;
-    if (prefetch_ && !at_end_) {
+    const bool part_done = static_cast<std::int64_t>(rows.size()) < fetch_size_;
+    if (prefetch_ && !part_done) {
         ahead_.emplace(tx_, "pgqpp_fetch_ahead");
         ahead_id_ = ahead_->insert(fetch_sql_);  // sent now, read by the next fetch()
+    }
+    if (part_done && second_) {
+        in_second_ = true;  // the events after split_after come next
+        if (rows.empty()) return fetch();
+    } else {
+        at_end_ = part_done;
     }
     convert(rows);
 }
 
 void event_stream::convert(const pqxx::result& rows) {
-    chunk_.resize(rows.size());  // the events' strings keep their capacity between chunks
+    convert_rows(rows, chunk_);  // the events' strings keep their capacity between chunks
     fresh_ = true;
+}
+
+namespace {
+
+void convert_rows(const pqxx::result& rows, std::vector<event>& out) {
+    out.resize(rows.size());
     if (rows.empty()) return;
     // Where each column goes, by name (the batch query's select list).  The rows and their
     // fields are then walked with iterators: each pqxx::field made by row[c] copies the
@@ -98,8 +221,8 @@ void event_stream::convert(const pqxx::result& rows) {
     }
 
     auto row = rows.begin();
-    for (std::size_t i = 0; i < chunk_.size(); ++i, ++row) {
-        event& ev = chunk_[i];
+    for (std::size_t i = 0; i < out.size(); ++i, ++row) {
+        event& ev = out[i];
         auto f = row->begin();
         for (pqxx::row::size_type c = 0; c < columns; ++c, ++f) {
             switch (layout[c]) {
@@ -121,6 +244,8 @@ void event_stream::convert(const pqxx::result& rows) {
         }
     }
 }
+
+}  // namespace
 
 const std::vector<event>& event_stream::next_chunk() {
     if (!fresh_) {
@@ -166,6 +291,7 @@ void event_stream::apply(const event& ev, const outcome& o) {
 void event_stream::close() {
     finish_prefetch();
     tx_.exec("close pgqpp_events");
+    if (second_) second_->finish();
 }
 
 }  // namespace pgqpp::consumer

@@ -173,6 +173,79 @@ TEST_P(ConsumerTest, AtLeastOnceFailingWithAFetchInFlightRedeliversTheBatch) {
     EXPECT_FALSE(c.process_one(*conn_).got_batch);
 }
 
+// fetch_connections = 2: a big batch in two parts, the second read by a thread on a helper
+// connection; the handler must still see every event once, in ev_id order, across the split.
+TEST_P(ConsumerTest, BatchReadInTwoPartsArrivesWholeInOrder) {
+    pqxx::connection helper{db_->conninfo()};
+    std::vector<std::int64_t> seen;
+    std::vector<std::int64_t> retried;
+    std::int64_t batch = 0;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context& b) {
+                       if (b.info().batch_id != batch) batch = b.info().batch_id;
+                       else EXPECT_GT(ev.id, seen.back()) << "order within a batch";
+                       seen.push_back(ev.id);
+                       if (std::stol(ev.data) % 97 == 0 && !ev.retry) {
+                           retried.push_back(ev.id);
+                           return pc::outcome::retry_after(std::chrono::seconds{0});
+                       }
+                       return pc::outcome::done();
+                   },
+                   pc::batch_options{{}, {}, {}, 30, {}}};
+    c.register_consumer(*conn_);
+    produce(1000, 70);  // 34 chunks of 30: split (>= 2 x fetch_size)
+    produce(61, 61);    // 61 events: split, the first part ends on a chunk boundary (30 + 0)
+    produce(59, 59);    // under 2 x fetch_size: one cursor
+    long retried_reported = 0;
+    for (pc::batch_result r; (r = c.process_one(*conn_, nullptr, &helper)).got_batch;)
+        retried_reported += r.retried;
+    ASSERT_EQ(seen.size(), 1120u);
+    EXPECT_EQ(std::set<std::int64_t>(seen.begin(), seen.end()).size(), 1120u);
+    // the second parts were read on the helper connection (its last statement: the COMMIT
+    // of the part reader's transaction)
+    {
+        pqxx::nontransaction tx{*conn_};
+        EXPECT_EQ(tx.exec_params1("select lower(query) from pg_stat_activity where pid = $1",
+                                  helper.backendpid())[0]
+                      .as<std::string>(),
+                  "commit");
+    }
+    EXPECT_EQ(retried_reported, static_cast<long>(retried.size()));
+    // the retries of both parts come back
+    while (count("select pgq.maint_retry_events()") > 0) {}
+    tick();
+    seen.clear();
+    while (c.process_one(*conn_, nullptr, &helper).got_batch) {}
+    std::sort(seen.begin(), seen.end());
+    std::sort(retried.begin(), retried.end());
+    EXPECT_EQ(seen, retried);
+}
+
+TEST_P(ConsumerTest, BatchReadInTwoPartsFailingInTheSecondPartRedeliversTheBatch) {
+    pqxx::connection helper{db_->conninfo()};
+    int calls = 0;
+    bool fail = true;
+    std::set<std::int64_t> seen;
+    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
+                   [&](const pc::event& ev, pc::batch_context&) {
+                       if (++calls == 450 && fail) throw std::runtime_error{"handler failed"};
+                       seen.insert(ev.id);
+                       return pc::outcome::done();
+                   },
+                   pc::batch_options{{}, {}, {}, 20, {}}};
+    c.register_consumer(*conn_);
+    produce(600, 600);
+    EXPECT_THROW(c.process_one(*conn_, nullptr, &helper), std::runtime_error);
+    fail = false;
+    seen.clear();
+    // the helper connection is usable again: the part reader's transaction ended
+    auto r = c.process_one(*conn_, nullptr, &helper);
+    EXPECT_TRUE(r.got_batch);
+    EXPECT_EQ(r.events, 600);
+    EXPECT_EQ(seen.size(), 600u);
+    EXPECT_FALSE(c.process_one(*conn_, nullptr, &helper).got_batch);
+}
+
 TEST_P(ConsumerTest, RetriedEventsComeBack) {
     std::vector<std::int64_t> first, again;
     pc::consumer c{"q", "c1", pc::delivery::at_least_once,

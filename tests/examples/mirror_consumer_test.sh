@@ -96,6 +96,9 @@ rc=0; timeout 20 "$binary" --db "host=127.0.0.1 nosuchkey=1" --queue big --consu
 [[ $rc -ne 0 && $rc -ne 124 ]] || { cat "$work/bad.log"; fail "bad connection string: exit $rc"; }
 rc=0; timeout 20 "$binary" --db "$conn" --queue big --consumer c --delivery sometimes >"$work/bad.log" 2>&1 || rc=$?
 [[ $rc -eq 1 ]] || { cat "$work/bad.log"; fail "bad delivery mode: exit $rc, expected 1"; }
+rc=0; timeout 20 "$binary" --db "$conn" --queue big --consumer c --delivery at_least_once --output "$work/x.out" --fetch-connections 3 >"$work/bad.log" 2>&1 || rc=$?
+[[ $rc -eq 1 ]] || { cat "$work/bad.log"; fail "fetch_connections 3: exit $rc, expected 1"; }
+grep -q "fetch_connections must be 1 or 2" "$work/bad.log" || { cat "$work/bad.log"; fail "fetch_connections 3 not named"; }
 echo "ok: bad settings"
 
 # ---- 2. one big batch, bounded memory -------------------------------------------------
@@ -104,7 +107,8 @@ t0=$(date +%s.%N)
 produce big "$big" 50000
 t1=$(date +%s.%N)
 port=$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-start --queue big --consumer c --delivery at_least_once --output "$work/big.out" --fetch-size 1000 --metrics-port "$port"
+# in two parts at once (the second on another connection, read by a thread): still in order
+start --queue big --consumer c --delivery at_least_once --output "$work/big.out" --fetch-size 1000 --fetch-connections 2 --metrics-port "$port"
 wait_done big c 120
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$daemon_pid/status")
 t2=$(date +%s.%N)
@@ -125,6 +129,7 @@ stop
 lines=$(wc -l <"$work/big.out")
 [[ $lines -eq $big ]] || fail "big batch: $lines lines, expected $big"
 [[ $(sort -u "$work/big.out" | wc -l) -eq $big ]] || fail "big batch: duplicate lines"
+cut -d' ' -f1 "$work/big.out" | sort -n -c || fail "big batch: events out of ev_id order"
 [[ $hwm -lt $max_rss_kb ]] || fail "big batch: peak RSS ${hwm} kB >= ${max_rss_kb} kB"
 echo "ok: $big events in one batch: produced in $(echo "$t1 - $t0" | bc) s, drained in $(echo "$t2 - $t1" | bc) s, peak RSS ${hwm} kB"
 

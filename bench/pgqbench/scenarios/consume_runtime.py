@@ -1,7 +1,8 @@
 """consume_runtime: drain a backlog with a no-op handler, consumer runtime against runtime.
 
-Ours: build/bench/pgqpp_bench_consumer --work noop --delivery at_least_once, a
-pgqpp::consumer::consumer_daemon (cursor, FETCH 1000 at a time) on our SQL. PgQ's: Debian's
+Ours: build/bench/pgqpp_bench_consumer --work noop --delivery at_least_once
+--fetch-connections 2, a pgqpp::consumer::consumer_daemon (cursor, FETCH 1000 at a time; each
+10,000-event batch read in two parts at once, the second on another connection) on our SQL. PgQ's: Debian's
 python3-pgq pgq.Consumer at its defaults (lazy fetch of 300 rows, process_event counting) on
 the real PgQ. Each stops itself after the batch that completes the backlog; the time runs
 from its start (connecting included) to the end of that batch.
@@ -34,7 +35,7 @@ def run(ctx):
 
     def drain_ours(side, consumer):
         proc = cons.start_ours(ctx, side, "noop", consumer, QUEUE, total,
-                               ["--delivery", "at_least_once"])
+                               ["--delivery", "at_least_once", "--fetch-connections", "2"])
         v = cons.finish_ours(ctx, proc, timeout)
         return _checked(side, "ours", v, total)
 
@@ -52,7 +53,8 @@ def run(ctx):
     values = alternate([OURS, PGQ], rounds, measure, NAME)
     on_pgq = drain_ours(PGQ, "c%d" % (rounds + 1))
     log("  %s round 1/1 %-9s %12.1f  (our runtime on the real PgQ)" % (NAME, "on_pgq", on_pgq))
-    note = ("%d events in %d batches, no-op handler; ours: at_least_once, fetch_size 1000;"
+    note = ("%d events in %d batches, no-op handler; ours: at_least_once, fetch_size 1000,"
+            " fetch_connections 2;"
             " python3-pgq: pgq.Consumer defaults; target ours/pgq >= 5" % (total, filled[OURS][1]))
     return [Result(NAME, "events/s", median(values[OURS]), median(values[PGQ]), rounds=values,
                    baselines={"runtime_on_pgq": on_pgq}, note=note)]

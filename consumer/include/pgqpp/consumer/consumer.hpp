@@ -48,6 +48,9 @@ struct batch_info {
     std::int64_t tick_id = 0;
     std::int64_t prev_tick_id = 0;
     double lag_seconds = 0;  ///< now() - the batch's end tick time
+    /// The queue's event id sequence at the two ticks: the batch's new events have ids
+    /// mostly in between (not those of long transactions, nor retried events).
+    std::int64_t prev_event_seq = 0, event_seq = 0;
 };
 
 /// Given to handlers.
@@ -179,6 +182,15 @@ public:
     /// transaction; pgq_ext.set_batch_done; commit @p target; finish_batch; commit @p conn.
     batch_result process_one(pqxx::connection_base& conn, pqxx::connection_base* target);
 
+    /// The same, reading a big batch (at least 2 x fetch_size new events) in two parts at
+    /// once in at_least_once and remote delivery: the events up to the middle of its id range
+    /// through the cursor on @p conn, the rest on @p helper (another connection to the
+    /// queue's database, read-only) by a second thread into a small buffer (4 chunks), so that
+    /// two server processes produce them. The handler still gets every event once, in ev_id
+    /// order.
+    batch_result process_one(pqxx::connection_base& conn, pqxx::connection_base* target,
+                             pqxx::connection_base* helper);
+
     /// Whether the connection's pgq has pgq.event_retry_bulk (looked up once per connection).
     bool has_bulk_retry(pqxx::connection_base& conn);
     /// Whether it has pgq.dead_letter_add (looked up with has_bulk_retry).
@@ -190,7 +202,8 @@ private:
     /// pgq.finish_batch, or pgq_coop.finish_batch checked to be ours.
     void finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id);
     /// The handlers and hooks over the batch's events; retries and dead letters flushed.
-    void handle_events(pqxx::transaction_base& tx, batch_context& ctx, batch_result& result);
+    void handle_events(pqxx::transaction_base& tx, batch_context& ctx, batch_result& result,
+                       pqxx::connection_base* helper);
     void flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
                        const std::map<std::int64_t, std::vector<std::int64_t>>& retries);
 

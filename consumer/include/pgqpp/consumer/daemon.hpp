@@ -95,6 +95,8 @@ private:
     std::unique_ptr<pqxx::connection> conn_;
     std::optional<pgqpp::connection_config> target_db_;  ///< remote delivery
     std::unique_ptr<pqxx::connection> target_;
+    bool with_helper_ = false;                   ///< fetch_connections = 2
+    std::unique_ptr<pqxx::connection> helper_;   ///< the second part's connection to db
     bool stopping_ = false;
     bool busy_ = false;  ///< a batch runs on the worker: conn_/target_/consumer_ are its own
     std::optional<pending_settings> pending_;

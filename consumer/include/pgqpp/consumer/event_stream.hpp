@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -103,9 +104,14 @@ private:
     friend class consumer;
     /// Declares the cursor and fetches the first chunk (so the consumer knows whether the
     /// batch is empty before it calls hooks and handlers). @p prefetch: send each next FETCH
-    /// ahead (only if nothing else runs on @p tx while the handler works).
+    /// ahead (only if nothing else runs on @p tx while the handler works). With @p helper
+    /// (another connection to the queue's database), @p split_after (an ev_id) and
+    /// @p prefetch, the events after split_after are read at the same time by a part_reader
+    /// (a thread with its own cursor on @p helper) and handed out after the others.
     event_stream(pqxx::transaction_base& tx, std::int64_t batch_id, std::int64_t fetch_size,
-                 std::optional<std::int32_t> max_retries, bool prefetch);
+                 std::optional<std::int32_t> max_retries, bool prefetch,
+                 pqxx::connection_base* helper = nullptr,
+                 std::optional<std::int64_t> split_after = std::nullopt);
     void fetch();
     void convert(const pqxx::result& rows);
     /// Waits for a FETCH sent ahead, if any, so that @p tx takes statements again.
@@ -120,6 +126,8 @@ private:
     bool prefetch_;
     std::optional<pqxx::pipeline> ahead_;  ///< holds the FETCH sent ahead, while in flight
     pqxx::pipeline::query_id ahead_id_ = 0;
+    std::unique_ptr<class part_reader> second_;  ///< the events after split_after
+    bool in_second_ = false;                     ///< the first part is handed out
     std::vector<event> chunk_;
     bool fresh_ = false;   ///< chunk_ fetched, not handed out yet
     bool at_end_ = false;  ///< the cursor has no more rows
