@@ -51,6 +51,21 @@ protected:
     }
     void tick() { execute(*conn_, "select pgq.ticker('q')"); }
 
+    /// An at-least-once consumer of 'q' that records the ids it is given and throws at its
+    /// @p fail_at-th call while @p fail is set.
+    static pc::consumer failing_consumer(int fail_at, std::int64_t fetch_size, const bool& fail,
+                                         std::set<std::int64_t>& seen) {
+        return pc::consumer{"q", "c1", pc::delivery::at_least_once,
+                            [&fail, &seen, fail_at, calls = 0](const pc::event& ev,
+                                                               pc::batch_context&) mutable {
+                                if (++calls == fail_at && fail)
+                                    throw std::runtime_error{"handler failed"};
+                                seen.insert(ev.id);
+                                return pc::outcome::done();
+                            },
+                            pc::batch_options{{}, {}, {}, fetch_size, {}}};
+    }
+
     long count(const std::string& sql) {
         pqxx::nontransaction tx{*conn_};
         return tx.exec(sql)[0][0].as<long>();
@@ -147,16 +162,9 @@ TEST_P(ConsumerTest, LocalExactlyOnceRollsBackAFailedBatchWhole) {
 // handler returning early) with one in flight fails the batch and leaves the connection
 // usable, and the batch comes again whole.
 TEST_P(ConsumerTest, AtLeastOnceFailingWithAFetchInFlightRedeliversTheBatch) {
-    int calls = 0;
     bool fail = true;
     std::set<std::int64_t> seen;
-    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
-                   [&](const pc::event& ev, pc::batch_context&) {
-                       if (++calls == 12 && fail) throw std::runtime_error{"handler failed"};
-                       seen.insert(ev.id);
-                       return pc::outcome::done();
-                   },
-                   pc::batch_options{{}, {}, {}, 10, {}}};
+    pc::consumer c = failing_consumer(12, 10, fail, seen);
     c.register_consumer(*conn_);
     produce(95);
     EXPECT_THROW(c.process_one(*conn_), std::runtime_error);
@@ -223,16 +231,9 @@ TEST_P(ConsumerTest, BatchReadInTwoPartsArrivesWholeInOrder) {
 
 TEST_P(ConsumerTest, BatchReadInTwoPartsFailingInTheSecondPartRedeliversTheBatch) {
     pqxx::connection helper{db_->conninfo()};
-    int calls = 0;
     bool fail = true;
     std::set<std::int64_t> seen;
-    pc::consumer c{"q", "c1", pc::delivery::at_least_once,
-                   [&](const pc::event& ev, pc::batch_context&) {
-                       if (++calls == 450 && fail) throw std::runtime_error{"handler failed"};
-                       seen.insert(ev.id);
-                       return pc::outcome::done();
-                   },
-                   pc::batch_options{{}, {}, {}, 20, {}}};
+    pc::consumer c = failing_consumer(450, 20, fail, seen);
     c.register_consumer(*conn_);
     produce(600, 600);
     EXPECT_THROW(c.process_one(*conn_, nullptr, &helper), std::runtime_error);
