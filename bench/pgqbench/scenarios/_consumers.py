@@ -114,7 +114,8 @@ def parse_values(text):
 
 
 def wait_child(ctx, proc, what, timeout):
-    """Waits for a child started with start_child; raises with its output on a failure."""
+    """Waits for a child started with start_child (`timeout` seconds, None: no limit);
+    raises with its output on a failure, returns its stdout."""
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:

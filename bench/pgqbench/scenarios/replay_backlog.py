@@ -45,6 +45,7 @@ import tempfile
 import time
 
 from ..common import DBS, OURS, PGQ, Result, log
+from . import _consumers as cons
 
 NAME = "replay_backlog"
 DESCRIPTION = "mail mirror: replay a backlog of letters after the daemon was down (events/s)"
@@ -277,16 +278,11 @@ def replay_python(ctx, last_tick, workdir, mode=None):
     env = dict(os.environ)
     if mode:
         env["BENCH_REPLAY_PY_MODE"] = mode
-    proc = subprocess.Popen(["/usr/bin/python3", "-c", PY_CHILD, ini], stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, env=env)
-    ctx.children.add(proc)
-    try:
-        out, _ = proc.communicate()
-    finally:
-        ctx.children.discard(proc)
+    proc = cons.start_child(ctx, ["/usr/bin/python3", "-c", PY_CHILD, ini], env)
+    out = cons.wait_child(ctx, proc, "python RemoteConsumer", None)
     secs = time.time() - t0
-    if proc.returncode != 0 or "VmHWM_kB=" not in out:
-        raise RuntimeError("python RemoteConsumer failed (exit %s):\n%s" % (proc.returncode, out))
+    if "VmHWM_kB=" not in out:
+        raise RuntimeError("python RemoteConsumer printed no VmHWM_kB:\n" + out)
     if not caught_up(ctx, PGQ, last_tick):
         raise RuntimeError("python RemoteConsumer stopped before the last tick")
     rss_kb = int(out.rsplit("VmHWM_kB=", 1)[1].split()[0])
