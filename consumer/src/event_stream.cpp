@@ -3,18 +3,27 @@
 
 #include <pqxx/pqxx>
 
+#include <endian.h>
+
 #include <condition_variable>
+#include <cstring>
+#include <limits>
 #include <deque>
 #include <exception>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 #include <string_view>
+#include <thread>
+#include <type_traits>
 #include <utility>
 
 namespace pgqpp::consumer {
 
 namespace {
+
+// The batch's cursors are BINARY: the server sends each value as stored (int8, int4 and
+// timestamptz as big-endian integers, text as its bytes in the client encoding) instead of
+// formatting it; formatting ev_time alone cost the server about as much as the scan.
 
 /// Assigns into the existing string, keeping its capacity from the previous chunk.
 void assign_text(std::string& to, const pqxx::field& f) {
@@ -31,6 +40,33 @@ void assign_text(std::optional<std::string>& to, const pqxx::field& f) {
         to->assign(f.c_str(), f.size());
     else
         to.emplace(f.c_str(), f.size());
+}
+
+/// A binary int8 or int4 value (network byte order).
+template <typename Int>
+Int binary_int(const pqxx::field& f) {
+    using Bits = std::conditional_t<sizeof(Int) == 8, std::uint64_t, std::uint32_t>;
+    if (f.size() != sizeof(Bits))
+        throw std::runtime_error{std::string{"the batch query's column "} + f.name() + " sent " +
+                                 std::to_string(f.size()) + " bytes for a " +
+                                 std::to_string(sizeof(Bits)) + "-byte integer"};
+    Bits bits;
+    std::memcpy(&bits, f.c_str(), sizeof bits);
+    if constexpr (sizeof(Bits) == 8)
+        return static_cast<Int>(be64toh(bits));
+    else
+        return static_cast<Int>(be32toh(bits));
+}
+
+/// A binary timestamptz: microseconds since 2000-01-01 UTC, infinities at the int64 limits.
+event_time binary_time(const pqxx::field& f) {
+    constexpr std::int64_t unix_to_pg_epoch_us = 946684800LL * 1000000;
+    const auto pg_us = binary_int<std::int64_t>(f);
+    if (pg_us == std::numeric_limits<std::int64_t>::max() ||
+        pg_us > std::numeric_limits<std::int64_t>::max() - unix_to_pg_epoch_us)
+        return event_time::max();
+    if (pg_us == std::numeric_limits<std::int64_t>::min()) return event_time::min();
+    return event_time{std::chrono::microseconds{pg_us + unix_to_pg_epoch_us}};
 }
 
 /// Rows of the batch query into events (see event_stream::convert).
@@ -83,7 +119,7 @@ private:
     void run() {
         try {
             pqxx::work tx{conn_, "pgqpp_batch_part"};
-            tx.exec("declare pgqpp_part no scroll cursor for " + query_);
+            tx.exec("declare pgqpp_part binary no scroll cursor for " + query_);
             for (bool last = false; !last;) {
                 const pqxx::result rows = tx.exec(fetch_sql_);
                 last = static_cast<std::int64_t>(rows.size()) < fetch_size_;
@@ -139,10 +175,10 @@ event_stream::event_stream(pqxx::transaction_base& tx, std::int64_t batch_id,
         const std::string at = std::to_string(*split_after);
         second_ = std::make_unique<part_reader>(*helper, events + "> " + at + " order by 1",
                                                 fetch_size);
-        tx_.exec("declare pgqpp_events no scroll cursor for " + events + "<= " + at +
+        tx_.exec("declare pgqpp_events binary no scroll cursor for " + events + "<= " + at +
                  " order by 1");
     } else {
-        tx_.exec("declare pgqpp_events no scroll cursor for " + sql);
+        tx_.exec("declare pgqpp_events binary no scroll cursor for " + sql);
     }
     fetch();
 }
@@ -204,41 +240,59 @@ void convert_rows(const pqxx::result& rows, std::vector<event>& out) {
     // fields are then walked with iterators: each pqxx::field made by row[c] copies the
     // result's shared pointer, and that was a third of the consumer's time.
     enum class column { id, time, txid, retry, type, data, extra1, extra2, extra3, extra4, other };
-    static constexpr std::pair<const char*, column> names[] = {
-        {"ev_id", column::id},         {"ev_time", column::time},
-        {"ev_txid", column::txid},     {"ev_retry", column::retry},
-        {"ev_type", column::type},     {"ev_data", column::data},
-        {"ev_extra1", column::extra1}, {"ev_extra2", column::extra2},
-        {"ev_extra3", column::extra3}, {"ev_extra4", column::extra4}};
+    // Binary values are only read as the type they were decoded for: check the types once.
+    constexpr unsigned int8_oid = 20, int4_oid = 23, text_oid = 25, timestamptz_oid = 1184;
+    struct expected {
+        const char* name;
+        column col;
+        unsigned type_oid;
+    };
+    static constexpr expected names[] = {
+        {"ev_id", column::id, int8_oid},         {"ev_time", column::time, timestamptz_oid},
+        {"ev_txid", column::txid, int8_oid},     {"ev_retry", column::retry, int4_oid},
+        {"ev_type", column::type, text_oid},     {"ev_data", column::data, text_oid},
+        {"ev_extra1", column::extra1, text_oid}, {"ev_extra2", column::extra2, text_oid},
+        {"ev_extra3", column::extra3, text_oid}, {"ev_extra4", column::extra4, text_oid}};
     const auto columns = rows.columns();
     std::vector<column> layout(columns, column::other);
-    for (const auto& [name, col] : names) {
+    for (const auto& [name, col, type_oid] : names) {
         bool found = false;
-        for (pqxx::row::size_type c = 0; c < columns; ++c)
-            if (std::string_view{rows.column_name(c)} == name) layout[c] = col, found = true;
+        for (pqxx::row::size_type c = 0; c < columns; ++c) {
+            if (std::string_view{rows.column_name(c)} != name) continue;
+            if (rows.column_type(c) != type_oid)
+                throw std::runtime_error{std::string{"the batch query's column "} + name +
+                                         " has type oid " +
+                                         std::to_string(rows.column_type(c)) + ", expected " +
+                                         std::to_string(type_oid)};
+            layout[c] = col;
+            found = true;
+        }
         if (!found)
             throw std::runtime_error{std::string{"the batch query returned no column "} + name};
     }
 
+    // (pqxx's row iterator is itself the field: its operator* would return a copy, and
+    // each copy of a field counts references to the result atomically.)
     auto row = rows.begin();
     for (std::size_t i = 0; i < out.size(); ++i, ++row) {
         event& ev = out[i];
-        auto f = row->begin();
-        for (pqxx::row::size_type c = 0; c < columns; ++c, ++f) {
+        auto it = row->begin();
+        for (pqxx::row::size_type c = 0; c < columns; ++c, ++it) {
+            const pqxx::field& f = it;
             switch (layout[c]) {
-            case column::id: ev.id = f->as<std::int64_t>(); break;
-            case column::time: assign_text(ev.time, *f); break;
-            case column::txid: ev.txid = f->is_null() ? 0 : f->as<std::int64_t>(); break;
+            case column::id: ev.id = binary_int<std::int64_t>(f); break;
+            case column::time: ev.time = f.is_null() ? event_time{} : binary_time(f); break;
+            case column::txid: ev.txid = f.is_null() ? 0 : binary_int<std::int64_t>(f); break;
             case column::retry:
-                ev.retry = f->is_null() ? std::nullopt
-                                        : std::optional<std::int32_t>{f->as<std::int32_t>()};
+                ev.retry = f.is_null() ? std::nullopt
+                                       : std::optional<std::int32_t>{binary_int<std::int32_t>(f)};
                 break;
-            case column::type: assign_text(ev.type, *f); break;
-            case column::data: assign_text(ev.data, *f); break;
-            case column::extra1: assign_text(ev.extra1, *f); break;
-            case column::extra2: assign_text(ev.extra2, *f); break;
-            case column::extra3: assign_text(ev.extra3, *f); break;
-            case column::extra4: assign_text(ev.extra4, *f); break;
+            case column::type: assign_text(ev.type, f); break;
+            case column::data: assign_text(ev.data, f); break;
+            case column::extra1: assign_text(ev.extra1, f); break;
+            case column::extra2: assign_text(ev.extra2, f); break;
+            case column::extra3: assign_text(ev.extra3, f); break;
+            case column::extra4: assign_text(ev.extra4, f); break;
             case column::other: break;
             }
         }

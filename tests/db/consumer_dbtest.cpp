@@ -119,22 +119,34 @@ TEST_P(ConsumerTest, EventFieldsArriveAsInserted) {
     std::int64_t txid = 0;
     {
         pqxx::work tx{*conn_};
-        tx.exec("select pgq.insert_event('q', 'ty', 'da''ta\n', 'e1', null, 'e3', '')");
+        tx.exec("select pgq.insert_event('q', 'ty', 'dä''ta\n', 'e1', null, 'e3', '')");
         txid = tx.exec("select txid_current()")[0][0].as<std::int64_t>();
         tx.commit();
     }
     tick();
+    // ev_time arrives to the microsecond, whatever the session's time zone
+    pqxx::nontransaction{*conn_}.exec("set timezone = 'America/St_Johns'");
     while (c.process_one(*conn_).got_batch) {}
     ASSERT_EQ(got.size(), 1u);
     EXPECT_EQ(got[0].type, "ty");
-    EXPECT_EQ(got[0].data, "da'ta\n");
+    EXPECT_EQ(got[0].data, "dä'ta\n");
     EXPECT_EQ(got[0].extra1, std::optional<std::string>{"e1"});
     EXPECT_EQ(got[0].extra2, std::nullopt);
     EXPECT_EQ(got[0].extra3, std::optional<std::string>{"e3"});
     EXPECT_EQ(got[0].extra4, std::optional<std::string>{""});
     EXPECT_EQ(got[0].retry, std::nullopt);
     EXPECT_EQ(got[0].txid, txid);
-    EXPECT_FALSE(got[0].time.empty());
+    pqxx::work tx{*conn_};
+    const auto stored_us =
+        tx.exec("select (extract(epoch from ev_time) * 1000000)::bigint from " +
+                tx.exec("select queue_data_pfx from pgq.queue where queue_name = 'q'")[0][0]
+                    .as<std::string>() +
+                " where ev_id = " + std::to_string(got[0].id))[0][0]
+            .as<std::int64_t>();
+    EXPECT_EQ(got[0].time.time_since_epoch().count(), stored_us);
+    const auto age = std::chrono::system_clock::now() - got[0].time;
+    EXPECT_GE(age, std::chrono::seconds{0});
+    EXPECT_LT(age, std::chrono::minutes{10});
 }
 
 TEST_P(ConsumerTest, LocalExactlyOnceRollsBackAFailedBatchWhole) {

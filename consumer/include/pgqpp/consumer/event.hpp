@@ -10,11 +10,16 @@
 
 namespace pgqpp::consumer {
 
+/// ev_time: microseconds since the Unix epoch, as PostgreSQL keeps a timestamptz (whatever
+/// the session's TimeZone); `infinity` and `-infinity` are max() and min().
+using event_time =
+    std::chrono::time_point<std::chrono::system_clock, std::chrono::microseconds>;
+
 /// One event of a batch, as pgq.get_batch_events returns it.
 struct event {
     std::int64_t id = 0;
     std::int64_t txid = 0;
-    std::string time;  ///< ev_time as text
+    event_time time{};
     std::optional<std::int32_t> retry;
     std::string type;
     std::string data;
