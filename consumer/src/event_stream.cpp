@@ -7,9 +7,9 @@
 
 #include <condition_variable>
 #include <cstring>
-#include <limits>
 #include <deque>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -23,7 +23,7 @@ namespace {
 
 // The batch's cursors are BINARY: the server sends each value as stored (int8, int4 and
 // timestamptz as big-endian integers, text as its bytes in the client encoding) instead of
-// formatting it; formatting ev_time alone cost the server about as much as the scan.
+// formatting it (text output was a quarter of the server's FETCH, ev_time most of it).
 
 /// Assigns into the existing string, keeping its capacity from the previous chunk.
 void assign_text(std::string& to, const pqxx::field& f) {
