@@ -98,6 +98,18 @@ batch_options batch_options_from(const rt::config& cfg) {
     return o;
 }
 
+namespace {
+
+/// fetch_connections = 2: big batches are read through a second connection too (not in
+/// local delivery, whose handler writes through the cursor's connection).
+bool helper_wanted(const rt::config& cfg, delivery mode) {
+    const auto n = cfg.get_int("fetch_connections");
+    if (n != 1 && n != 2) throw std::invalid_argument{"fetch_connections must be 1 or 2"};
+    return n == 2 && mode != delivery::local_exactly_once;
+}
+
+}  // namespace
+
 consumer_daemon::consumer_daemon(boost::asio::io_context& io, rt::config_loader& loader,
                                  rt::config cfg, consumer& c)
     : loader_{loader}, cfg_{std::move(cfg)}, db_{cfg_.get_connection("db")}, consumer_{c},
@@ -156,11 +168,7 @@ bool consumer_daemon::start() {
                 throw std::invalid_argument{"remote delivery needs target_db"};
             target_db_.emplace(cfg_.get_string("target_db"));
         }
-        const auto fetch_connections = cfg_.get_int("fetch_connections");
-        if (fetch_connections != 1 && fetch_connections != 2)
-            throw std::invalid_argument{"fetch_connections must be 1 or 2"};
-        // local delivery: the handler writes through the cursor's connection; no second one
-        with_helper_ = fetch_connections == 2 && consumer_.mode() != delivery::local_exactly_once;
+        with_helper_ = helper_wanted(cfg_, consumer_.mode());
     } catch (const std::exception& e) {
         log_.critical("{}", e.what());
         return false;
@@ -245,6 +253,7 @@ void consumer_daemon::work() {
         }
         batch_outcome out;
         try {
+            if (with_helper_ && !helper_) helper_ = db_.connect();  // fetch_connections 2 by SIGHUP
             out.result = consumer_.process_one(*conn_, target_.get(), helper_.get());
         } catch (...) {
             out.error = std::current_exception();
@@ -341,7 +350,8 @@ void consumer_daemon::batch_failed(std::exception_ptr e) {
 void consumer_daemon::reload() {
     try {
         rt::config next = loader_.reload();
-        pending_settings settings{batch_options_from(next), coop_options_from(next)};
+        pending_settings settings{batch_options_from(next), coop_options_from(next),
+                                  helper_wanted(next, consumer_.mode())};
         rt::setup_logging(rt::logging_settings::from(next));
         stats_.set_period(next.get_duration("stats_period"));
         for (const auto& key : cfg_.changed_keys(next)) {
@@ -363,6 +373,8 @@ void consumer_daemon::reload() {
 
 void consumer_daemon::apply(const pending_settings& s) {
     consumer_.set_options(s.options);
+    with_helper_ = s.with_helper;  // connected before the next batch, if need be
+    if (!with_helper_) helper_.reset();
     if (s.coop && consumer_.coop() && s.coop->subconsumer == consumer_.coop()->subconsumer)
         consumer_.set_coop(s.coop);  // a new dead_interval; a new member name needs a restart
 }

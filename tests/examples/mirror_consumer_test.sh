@@ -133,6 +133,49 @@ cut -d' ' -f1 "$work/big.out" | sort -n -c || fail "big batch: events out of ev_
 [[ $hwm -lt $max_rss_kb ]] || fail "big batch: peak RSS ${hwm} kB >= ${max_rss_kb} kB"
 echo "ok: $big events in one batch: produced in $(echo "$t1 - $t0" | bc) s, drained in $(echo "$t2 - $t1" | bc) s, peak RSS ${hwm} kB"
 
+# ---- 2b. fetch_connections changed by SIGHUP ---------------------------------------------
+# The daemon's connections carry an application_name of their own: a second cursor
+# connection shows up for the first big batch after fetch_connections = 2 is reloaded, a bad
+# value is refused (the old setting kept), and it goes away again with 1.
+sql "select pgq.register_consumer('big', 'h')" >/dev/null
+ini="$work/hup.ini"
+printf '[mirror_consumer]\nfetch_connections = 1\n' >"$ini"
+backends() {
+    sql "select count(*) from pg_stat_activity where application_name = 'hup_test'"
+}
+hup() {  # hup LINE: rewrite the file, SIGHUP, wait for the daemon's answer
+    printf '[mirror_consumer]\n%s\n' "$1" >"$ini"
+    kill -HUP "$daemon_pid"
+    local i
+    for i in $(seq 100); do
+        (( $(grep -c "configuration reloaded\|reload failed" "$work/out.log" || true) > reloads )) && break
+        sleep 0.1
+    done
+    reloads=$(grep -c "configuration reloaded\|reload failed" "$work/out.log" || true)
+}
+reloads=$(grep -c "configuration reloaded\|reload failed" "$work/out.log" || true)
+"$binary" --config "$ini" --db "$conn application_name=hup_test" --poll-period 200ms \
+    --queue big --consumer h --delivery at_least_once --output "$work/hup.out" --fetch-size 1000 \
+    >>"$work/out.log" 2>&1 &
+daemon_pid=$!
+produce big 5000 5000
+wait_done big h 60
+one=$(backends)
+hup "fetch_connections = 2"
+produce big 5000 5000
+wait_done big h 60
+[[ $(backends) -eq $((one + 1)) ]] || fail "fetch_connections 2 by SIGHUP: $(backends) connections, expected $((one + 1))"
+hup "fetch_connections = 3"
+grep -q "reload failed.*fetch_connections must be 1 or 2" "$work/out.log" || fail "fetch_connections 3 by SIGHUP not refused"
+[[ $(backends) -eq $((one + 1)) ]] || fail "a refused reload changed the connections"
+hup "fetch_connections = 1"
+for _ in $(seq 50); do [[ $(backends) -eq $one ]] && break; sleep 0.1; done
+[[ $(backends) -eq $one ]] || fail "fetch_connections 1 by SIGHUP: $(backends) connections, expected $one"
+stop
+[[ $(wc -l <"$work/hup.out") -eq 10000 ]] || fail "SIGHUP run: $(wc -l <"$work/hup.out") events, expected 10000"
+cut -d' ' -f1 "$work/hup.out" | sort -n -c || fail "SIGHUP run: events out of ev_id order"
+echo "ok: fetch_connections reloaded by SIGHUP ($one connections, $((one + 1)) with 2)"
+
 # ---- 3. local exactly-once under kill -9 ------------------------------------------------
 n_local=20000
 sql "select pgq.register_consumer('local', 'c')" >/dev/null

@@ -65,6 +65,7 @@ private:
     struct pending_settings {
         batch_options options;
         std::optional<coop_options> coop;
+        bool with_helper = false;  ///< fetch_connections = 2
     };
 
     void connect();
