@@ -27,16 +27,18 @@ def build_dir():
 
 def built(target, relpath, source_dirs):
     """Path of a binary of the build directory, (re)built with CMake when missing or older
-    than a file under one of `source_dirs` (relative to the repository)."""
+    than a file under one of `source_dirs` (relative to the repository). `target`: one
+    CMake target or a list of them."""
+    targets = [target] if isinstance(target, str) else list(target)
     build = build_dir()
     path = os.path.join(build, relpath)
     if os.access(path, os.X_OK) and not _older_than(path, source_dirs):
         return path
-    log("  building %s in %s" % (target, build))
+    log("  building %s in %s" % (" ".join(targets), build))
     if not os.path.isfile(os.path.join(build, "CMakeCache.txt")):
         subprocess.run(["cmake", "-S", REPO, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
                        check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["cmake", "--build", build, "--target", target, "-j", "2"], check=True,
+    subprocess.run(["cmake", "--build", build, "--target"] + targets + ["-j", "2"], check=True,
                    stdout=subprocess.DEVNULL)
     return path
 

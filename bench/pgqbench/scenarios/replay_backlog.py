@@ -34,7 +34,8 @@ baseline python_per_event (ours/base is then the ratio against it).
 
 Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE,
 BENCH_REPLAY_PY_PER_EVENT_EVENTS, BENCH_REPLAY_CHUNK,
-MAIL_MIRROR_BIN_DIR (default build/examples/mail_mirror; built with CMake when missing).
+MAIL_MIRROR_BIN_DIR (default examples/mail_mirror of PGQPP_BUILD_DIR or build/; built with CMake
+when missing or older than its sources).
 Quick try: BENCH_REPLAY_EVENTS=200000 bench/run replay_backlog.
 """
 import os
@@ -81,22 +82,17 @@ def _env_int(name, default):
 
 
 def bin_dir():
-    """The mail mirror's programs: $MAIL_MIRROR_BIN_DIR, else build/examples/mail_mirror
-    (built with CMake when missing)."""
+    """The mail mirror's programs: $MAIL_MIRROR_BIN_DIR, else examples/mail_mirror of the
+    build directory (PGQPP_BUILD_DIR, default build/; built with CMake when missing or older
+    than their sources)."""
     path = os.environ.get("MAIL_MIRROR_BIN_DIR")
     if path:
         return path
-    build = os.path.join(REPO, "build")
-    path = os.path.join(build, "examples", "mail_mirror")
-    if not os.access(os.path.join(path, "mail_mirror_daemon"), os.X_OK):
-        log("  building the mail mirror example")
-        if not os.path.isfile(os.path.join(build, "CMakeCache.txt")):
-            subprocess.run(["cmake", "-S", REPO, "-B", build, "-DCMAKE_BUILD_TYPE=RelWithDebInfo"],
-                           check=True, stdout=subprocess.DEVNULL)
-        subprocess.run(["cmake", "--build", build, "-j", str(os.cpu_count() or 2), "--target",
-                        "mail_mirror", "pgq_sql", "pgq_ext_sql"],
-                       check=True, stdout=subprocess.DEVNULL)
-    return path
+    daemon = cons.built(["mail_mirror", "pgq_sql", "pgq_ext_sql"],
+                        os.path.join("examples", "mail_mirror", "mail_mirror_daemon"),
+                        ["core", "runtime", "consumer", "pgq_sql",
+                         os.path.join("examples", "mail_mirror")])
+    return os.path.dirname(daemon)
 
 
 def connstr(ctx, dbname):
