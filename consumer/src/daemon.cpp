@@ -366,6 +366,13 @@ void consumer_daemon::reload() {
         else
             apply(settings);
         log_.info("configuration reloaded");
+        if (on_reload_) {
+            try {
+                on_reload_(cfg_);
+            } catch (const std::exception& e) {
+                log_.error("reload of the program's own settings failed: {}", e.what());
+            }
+        }
     } catch (const std::exception& e) {
         log_.error("reload failed, keeping the old configuration: {}", e.what());
     }

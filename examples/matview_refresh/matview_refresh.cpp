@@ -17,8 +17,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <memory>
 #include <optional>
 #include <set>
+#include <stdexcept>
 
 namespace pc = pgqpp::consumer;
 namespace rt = pgqpp::runtime;
@@ -54,6 +56,15 @@ rt::options_table options() {
     return t;
 }
 
+/// The [servers] and [views] of views_file, else of the --config file.
+view_map read_view_map(const rt::config& cfg) {
+    const auto& file =
+        cfg.get_string("views_file").empty() ? cfg.config_file() : cfg.get_string("views_file");
+    if (file.empty())
+        throw std::invalid_argument{"no views: give --views-file FILE or --config FILE"};
+    return load_view_map(file, cfg.get_connection("db"));
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -62,36 +73,36 @@ int main(int argc, char** argv) {
     if (!cfg) return loader.exit_code();
     rt::setup_logging(rt::logging_settings::from(*cfg));
 
-    std::optional<view_map> map;
+    std::optional<current_view_map> maps;
     try {
         if (cfg->get_string("delivery") != "local")
             throw std::invalid_argument{
                 "matview_refresh needs delivery = local (its marks commit with the batch)"};
-        const auto& file = cfg->get_string("views_file").empty() ? cfg->config_file()
-                                                                 : cfg->get_string("views_file");
-        if (file.empty())
-            throw std::invalid_argument{"no views: give --views-file FILE or --config FILE"};
-        map = load_view_map(file, cfg->get_connection("db"));
+        maps.emplace(read_view_map(*cfg));
     } catch (const std::exception& e) {
         spdlog::critical("{}", e.what());
         return rt::exit_usage;
     }
     const refresh_state state{cfg->get_string("state_table"), cfg->get_string("consumer")};
-    refresher refresh{*map, state,
+    refresher refresh{*maps, state,
                       {cfg->get_duration("refresh_interval"), cfg->get_duration("refresh_poll"),
                        cfg->get_duration("refresh_retry")}};
 
     boost::asio::io_context io;
     std::set<view_ref> touched;  // the views of the current batch's tables
+    std::shared_ptr<const view_map> batch_map;  // one map for the whole batch
     pc::consumer consumer{
         cfg->get_string("queue"), cfg->get_string("consumer"), pc::delivery::local_exactly_once,
         [&](const pc::event& ev, pc::batch_context&) {
             if (ev.extra1)
-                if (const auto* views = map->views_for(*ev.extra1))
+                if (const auto* views = batch_map->views_for(*ev.extra1))
                     touched.insert(views->begin(), views->end());
             return pc::outcome::done();
         }};
-    consumer.on_batch_start([&](pc::batch_context&) { touched.clear(); });
+    consumer.on_batch_start([&](pc::batch_context&) {
+        touched.clear();
+        batch_map = maps->get();
+    });
     consumer.on_batch_end([&](pc::batch_context& batch) {
         if (touched.empty()) return;
         state.mark(batch.tx(), touched);  // commits with finish_batch, or not at all
@@ -100,6 +111,15 @@ int main(int argc, char** argv) {
     });
 
     pc::consumer_daemon daemon{io, loader, std::move(*cfg), consumer};
+    daemon.on_reload([&](const rt::config& next) {  // SIGHUP: the [servers] and [views] too
+        try {
+            maps->replace(read_view_map(next));
+            spdlog::info("view map reloaded");
+            refresh.wake();
+        } catch (const std::exception& e) {
+            spdlog::error("view map not reloaded, keeping the old one: {}", e.what());
+        }
+    });
     if (!daemon.start()) return rt::exit_failure;
     refresh.start();
     io.run();  // until SIGTERM/SIGINT, after the current batch

@@ -15,9 +15,9 @@ using clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
 using std::chrono::microseconds;
 
-refresher::refresher(const view_map& map, const refresh_state& state,
+refresher::refresher(const current_view_map& maps, const refresh_state& state,
                      refresher_settings settings)
-    : map_{map}, state_{state}, settings_{settings}, guard_{io_.get_executor()}, timer_{io_} {}
+    : maps_{maps}, state_{state}, settings_{settings}, guard_{io_.get_executor()}, timer_{io_} {}
 
 refresher::~refresher() { stop(); }
 
@@ -55,14 +55,19 @@ void refresher::round() {
     if (stopping_) return;
     microseconds next = settings_.poll;
     bool refreshed_any = false;
+    if (auto now_map = maps_.get(); now_map != map_) {
+        if (map_) servers_.clear();  // a server's connection string may have changed
+        map_ = std::move(now_map);
+    }
+    const view_map& map = *map_;
     try {
         if (!state_conn_) {
-            state_conn_ = map_.servers.at(queue_server).connect();
+            state_conn_ = map.servers.at(queue_server).connect();
             state_.create(*state_conn_);
         }
         for (const auto& v : state_.dirty(*state_conn_, settings_.interval)) {
             if (stopping_) return;
-            if (!map_.has_view(v.ref)) {  // marked, then removed from the configuration
+            if (!map.has_view(v.ref)) {  // marked, then removed from the configuration
                 log_.debug("{} is marked but no longer configured: left alone",
                            v.ref.to_string());
                 continue;
@@ -77,7 +82,7 @@ void refresher::round() {
                                           v.wait_seconds * 1e6) + 1000});
                 continue;
             }
-            if (!refresh(v)) {
+            if (!refresh(map, v)) {
                 not_before_[v.ref] = clock::now() + settings_.retry;
                 next = std::min(next, settings_.retry);
                 continue;
@@ -97,16 +102,16 @@ void refresher::round() {
     schedule(next);
 }
 
-pqxx::connection& refresher::server(const std::string& name) {
+pqxx::connection& refresher::server(const view_map& map, const std::string& name) {
     auto& conn = servers_[name];
-    if (!conn || !conn->is_open()) conn = map_.servers.at(name).connect();
+    if (!conn || !conn->is_open()) conn = map.servers.at(name).connect();
     return *conn;
 }
 
-bool refresher::refresh(const dirty_view& v) {
+bool refresher::refresh(const view_map& map, const dirty_view& v) {
     const auto started = clock::now();
     try {
-        auto& conn = server(v.ref.server);
+        auto& conn = server(map, v.ref.server);
         pqxx::nontransaction tx{conn};
         const auto dot = v.ref.view.find('.');
         const auto rows = tx.exec_params(

@@ -39,7 +39,8 @@ struct refresher_settings {
 
 class refresher {
 public:
-    refresher(const view_map& map, const refresh_state& state, refresher_settings settings);
+    refresher(const current_view_map& maps, const refresh_state& state,
+              refresher_settings settings);
     ~refresher();
 
     void start();
@@ -52,10 +53,12 @@ private:
     void round();
     void schedule(std::chrono::microseconds after);
     /// Refreshes one view on its server; false (logged) if it failed.
-    bool refresh(const dirty_view& v);
-    pqxx::connection& server(const std::string& name);
+    bool refresh(const view_map& map, const dirty_view& v);
+    pqxx::connection& server(const view_map& map, const std::string& name);
 
-    const view_map& map_;
+    const current_view_map& maps_;
+    /// The map of the last round: when SIGHUP replaced it, the servers are connected anew.
+    std::shared_ptr<const view_map> map_;
     const refresh_state& state_;
     refresher_settings settings_;
     pgqpp::runtime::log_context log_{"refresher"};

@@ -17,8 +17,10 @@
 #include <pgqpp/connection_config.hpp>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 namespace matview_refresh {
@@ -44,6 +46,21 @@ struct view_map {
     const std::vector<view_ref>* views_for(const std::string& table) const;
     /// Whether @p view is one of the views of some table.
     bool has_view(const view_ref& view) const;
+};
+
+/// The view map in use: read by the consumer's handler and the refresher's thread, replaced
+/// as a whole on SIGHUP (each reader keeps the map it took until it is done with it).
+class current_view_map {
+public:
+    explicit current_view_map(view_map map)
+        : map_{std::make_shared<const view_map>(std::move(map))} {}
+    std::shared_ptr<const view_map> get() const { return std::atomic_load(&map_); }
+    void replace(view_map map) {
+        std::atomic_store(&map_, std::make_shared<const view_map>(std::move(map)));
+    }
+
+private:
+    std::shared_ptr<const view_map> map_;
 };
 
 /// The server name of the queue's own database.

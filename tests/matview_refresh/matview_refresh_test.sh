@@ -13,6 +13,7 @@
 #   2b. a batch that commits while its view is being refreshed gets a refresh of its own;
 #   2c. a server that refuses connections: the other server's views are refreshed, the mark
 #      of its view stays, and the view catches up when it is back;
+#   2d. SIGHUP reloads [servers] and [views] (a bad map is refused, the old one kept);
 #   3. kill -9 after a batch committed its marks but before the refresh (the interval holds
 #      the refresh back): the view is stale; after a restart it is refreshed and correct.
 set -euo pipefail
@@ -271,6 +272,35 @@ wait_for 30 "fresh views after reports came back" all_fresh
 check_interval "$shop" "$interval"
 check_interval "$reports" "$interval"
 echo "ok: reports down: shop's views refreshed meanwhile, reports' view caught up when it came back"
+
+# ---- 2d. SIGHUP reloads the view map ----------------------------------------------------
+# A view of a table that no view depended on: not refreshed until [views] names it and the
+# daemon gets SIGHUP; a bad [views] line is refused and the old map kept.
+on "$shop" -c "create materialized view unrelated_count as select count(*) as n from unrelated;
+               create unique index on unrelated_count (n)"
+unrelated_stale() { [[ $(on "$shop" -c "select (select n from unrelated_count) <> (select count(*) from unrelated)") == t ]]; }
+logged() { grep -q "$1" "$work/out.log"; }
+change "insert into unrelated values (101)"
+wait_for 30 "consumer caught up" caught_up
+cp "$work/mr.ini" "$work/mr.ini.orig"
+echo "unrelated = nosuch:public.unrelated_count" >>"$work/mr.ini"
+kill -HUP "$daemon_pid"
+wait_for 30 "the bad view map refused" logged "view map not reloaded, keeping the old one: .*unknown server 'nosuch'"
+change "insert into unrelated values (102)"
+wait_for 30 "consumer caught up" caught_up
+sleep 1.5   # a refresh round (refresh_poll 1s) that must not refresh it
+[[ $(refreshes "$shop" unrelated_count) == 0 ]] || fail "unrelated_count refreshed under the old view map"
+unrelated_stale || fail "unrelated_count is not stale before the reload"
+cp "$work/mr.ini.orig" "$work/mr.ini"
+echo "unrelated = unrelated_count" >>"$work/mr.ini"
+kill -HUP "$daemon_pid"
+wait_for 30 "the view map reloaded" logged "view map reloaded"
+change "insert into unrelated values (103)"
+unrelated_fresh() { ! unrelated_stale; }
+wait_for 30 "unrelated_count refreshed after the reload" unrelated_fresh
+[[ $(refreshes "$shop" unrelated_count) -ge 1 ]] || fail "unrelated_count fresh without a logged refresh"
+cp "$work/mr.ini.orig" "$work/mr.ini"
+echo "ok: SIGHUP reloaded the view map (a bad one refused, the old one kept)"
 
 # ---- 3. kill -9 between the batch's commit and the refresh ------------------------------
 kill -TERM "$daemon_pid"

@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <utility>
@@ -54,6 +55,9 @@ public:
     /// Starts; false (after logging why) if the process must exit 1.
     bool start();
     int exit_code() const { return exit_code_; }
+    /// Also run @p fn with the new configuration after each SIGHUP that reloaded it (on the
+    /// io_context's thread, maybe while a batch runs): for the program's own settings.
+    void on_reload(std::function<void(const runtime::config&)> fn) { on_reload_ = std::move(fn); }
 
 private:
     /// What a batch run on the worker brings back to the io_context.
@@ -101,6 +105,7 @@ private:
     bool stopping_ = false;
     bool busy_ = false;  ///< a batch runs on the worker: conn_/target_/consumer_ are its own
     std::optional<pending_settings> pending_;
+    std::function<void(const runtime::config&)> on_reload_;
     std::chrono::steady_clock::time_point last_lag_query_{};
     std::int64_t lag_events_ = -1;  ///< pgq.get_consumer_info's pending_events (-1: unknown)
     bool connected_once_ = false;
