@@ -1,6 +1,7 @@
 // status [QUEUE] [--watch]: queues and consumers, lag in time and events, the current
 // batches, the rotation state of each queue and what blocks rotation (a consumer whose last
-// tick keeps the oldest table alive, or a transaction older than the rotation point). With
+// tick keeps the oldest table alive, a transaction older than the rotation point, or a lock
+// on the table to truncate). With
 // --watch, also how fast each consumer catches up and when it will have (catch_up.hpp).
 #include "catch_up.hpp"
 #include "commands.hpp"
@@ -126,6 +127,39 @@ void explain_blocked(const std::string& name, const pqxx::row& r, std::int64_t s
                         " old; is the ticker running (and the queue not paused)?"}});
 }
 
+/**
+ * A due rotation that nothing else holds back truncates the next event table first: a
+ * session holding any lock on it (pg_dump takes ACCESS SHARE on every table) makes
+ * pgqpp's rotation skip its rounds, and PgQ's wait. Marks @p rot blocked and names them.
+ */
+void explain_locked(pqxx::transaction_base& tx, const std::string& name,
+                    const std::string& table, json& rot, json& problems) {
+    for (const auto& r : tx.exec_params(sql::table_lockers, table)) {
+        old_tx t;
+        t.pid = r[0].as<int>();
+        const auto mode = r[1].as<std::string>();
+        t.user = r[2].as<std::string>();
+        t.application = r[3].as<std::string>();
+        t.state = r[4].as<std::string>();
+        t.database = r[5].as<std::string>();
+        t.age = pgqpp::duration{r[6].as<std::int64_t>()};
+        t.query = r[7].as<std::string>();
+        rot["state"] = "blocked";
+        rot["blocked_by"].push_back(
+            json{{"kind", "lock"}, {"pid", t.pid}, {"table", table}, {"mode", mode}});
+        problems.push_back(json{
+            {"queue", name}, {"kind", "table_lock"}, {"table", table}, {"mode", mode},
+            {"transaction", tx_json(t)},
+            {"message", "rotation waits for a lock: " + table + " (the table it truncates) is " +
+                            "locked (" + mode + ") by pid " + std::to_string(t.pid) +
+                            " (user " + t.user +
+                            (t.application.empty() ? "" : ", " + t.application) + ", " +
+                            t.state + ") in a transaction open for " + format_duration(t.age) +
+                            "; it rotates once that ends, or end it: select "
+                            "pg_terminate_backend(" + std::to_string(t.pid) + ")"}});
+    }
+}
+
 /// The rotation state of one row of sql::rotation_state (problems appended to @p problems).
 json rotation_of(const pqxx::row& r, const std::vector<old_tx>& txs, json& problems) {
     const auto name = r[0].as<std::string>();
@@ -169,8 +203,12 @@ snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& q
     }
     const auto txs = read_old_transactions(tx);
     const std::string name = queue.value_or("");
-    for (const auto& r : tx.exec_params(sql::rotation_state, queue ? name.c_str() : nullptr))
-        s.rotation[r[0].as<std::string>()] = rotation_of(r, txs, s.problems);
+    for (const auto& r : tx.exec_params(sql::rotation_state, queue ? name.c_str() : nullptr)) {
+        json rot = rotation_of(r, txs, s.problems);
+        if (rot["state"] == "due")
+            explain_locked(tx, r[0].as<std::string>(), r[15].as<std::string>(), rot, s.problems);
+        s.rotation[r[0].as<std::string>()] = std::move(rot);
+    }
     tx.commit();
     return s;
 }

@@ -120,7 +120,8 @@ select q.queue_name, q.queue_cur_table, q.queue_ntables,
        (select (extract(epoch from now() - t.tick_time) * 1000000)::int8 from pgq.tick t
          where t.tick_queue = q.queue_id order by t.tick_id desc limit 1),
        (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::int8 from pg_inherits i
-         where i.inhparent = to_regclass(q.queue_data_pfx))
+         where i.inhparent = to_regclass(q.queue_data_pfx)),
+       q.queue_data_pfx || '_' || (q.queue_cur_table + 1) % q.queue_ntables
   from pgq.queue q
   left join lateral (
         select c.co_name, s.sub_last_tick, t.tick_snapshot, t.tick_time
@@ -131,6 +132,19 @@ select q.queue_name, q.queue_cur_table, q.queue_ntables,
          order by s.sub_last_tick limit 1) slow on true
  where $1::text is null or q.queue_name = $1
  order by q.queue_name)";
+
+/// Other sessions holding a lock on a table ($1: the next event table, which step 1 of the
+/// rotation truncates; pgqpp's rotation skips while it is locked, PgQ's waits).
+inline constexpr const char* table_lockers = R"(
+select l.pid, l.mode, coalesce(a.usename, ''), coalesce(a.application_name, ''),
+       coalesce(a.state, ''), coalesce(a.datname, ''),
+       coalesce((extract(epoch from now() - a.xact_start) * 1000000)::int8, 0),
+       left(coalesce(a.query, ''), 200)
+  from pg_locks l
+  left join pg_stat_activity a on a.pid = l.pid
+ where l.locktype = 'relation' and l.granted and l.pid <> pg_backend_pid()
+   and l.relation = to_regclass($1)
+ order by a.xact_start, l.pid)";
 
 /// Sessions whose transaction holds back the snapshot xmin (they have an xid), oldest
 /// first, with their 64-bit xid (the current epoch's next xid minus age()), and sessions

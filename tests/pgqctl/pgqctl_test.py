@@ -543,6 +543,43 @@ def scenario_rotation_blockers():
         until("rotation after the transaction ended", cur, "rot", ["busy"],
               lambda: pgqctl_json("status", "rot")["queues"][0]["rotation"]["state"] != "blocked")
 
+        # a session holding a lock on the table the next rotation truncates (pg_dump takes
+        # ACCESS SHARE on every table): status names it; ours skips the rotation meanwhile
+        # (PgQ's would wait for the lock, so it is not run there)
+        next_table = q1(cur, "select queue_data_pfx || '_' || (queue_cur_table + 1) %% queue_ntables"
+                             " from pgq.queue where queue_name = 'rot'")[0]
+        locker = connect()
+        try:
+            lcur = locker.cursor()
+            lcur.execute("begin")
+            lcur.execute("select pg_backend_pid()")
+            lpid = lcur.fetchone()[0]
+            lcur.execute("lock table %s in access share mode" % next_table)  # pgq.event_N_M
+
+            def lock_reported():
+                s = pgqctl_json("status", "rot")
+                rot = s["queues"][0]["rotation"]
+                return s if rot["state"] == "blocked" and rot["blocked_by"] == [
+                    {"kind": "lock", "pid": lpid, "table": next_table,
+                     "mode": "AccessShareLock"}] else None
+            s = until("the lock on %s reported" % next_table, cur, "rot", ["busy"], lock_reported)
+            ours = [p for p in s["problems"] if p["kind"] == "table_lock"]
+            check(len(ours) == 1 and ours[0]["transaction"]["pid"] == lpid
+                  and ours[0]["transaction"]["state"] == "idle in transaction"
+                  and ours[0]["table"] == next_table, "problems: %r" % s["problems"])
+            human = pgqctl("status", "rot")
+            check("locked (AccessShareLock) by pid %d" % lpid in human
+                  and "pg_terminate_backend(%d)" % lpid in human, "human lock: %s" % human)
+            if args.target == "ours":
+                table_now = cur_table(cur, "rot")
+                rotate(cur, "rot")
+                check(cur_table(cur, "rot") == table_now, "rotation truncated a locked table")
+        finally:
+            locker.cursor().execute("rollback")
+            locker.close()
+        until("the lock gone from status", cur, "rot", ["busy"],
+              lambda: pgqctl_json("status", "rot")["queues"][0]["rotation"]["state"] != "blocked")
+
 
 def make_dead_letters(cur, queue, consumer, payloads):
     """Inserts @payloads, ticks, and lets @consumer give up on all of them."""
