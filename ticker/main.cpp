@@ -90,18 +90,25 @@ rt::options_table options() {
     return t;
 }
 
-/// Whether every queue that has consumers has two or more ticks that none of them has taken
-/// yet (position: the end of the open batch, else the last finished tick). False when no
-/// queue has consumers.
-bool consumers_behind(pqxx::transaction_base& tx) {
-    return tx.exec1(
-                 "select coalesce(bool_and(c.pos < t.newest - 1), false) from pgq.queue q "
-                 "cross join lateral (select max(tick_id) as newest from pgq.tick "
-                 "where tick_queue = q.queue_id) t "
-                 "cross join lateral (select max(coalesce(sub_next_tick, sub_last_tick)) as pos "
-                 "from pgq.subscription where sub_queue = q.queue_id) c "
-                 "where c.pos is not null")[0]
-        .as<bool>();
+/// After a round that ticked: the sum of the queues' newest tick_event_seq (a change means
+/// new events: activity), and whether every queue that has consumers has two or more ticks
+/// that none of them has taken yet (position: the end of the open batch, else the last
+/// finished tick; false when no queue has consumers). One round trip for both.
+struct tick_activity {
+    std::string event_seq;
+    bool consumers_behind = false;
+};
+
+tick_activity read_tick_activity(pqxx::transaction_base& tx) {
+    const auto r = tx.exec1(
+        "select coalesce(sum(t.newest_seq), 0)::text, "
+        "       coalesce(bool_and(c.pos < t.newest - 1) filter (where c.pos is not null), false) "
+        "from pgq.queue q "
+        "cross join lateral (select tick_id as newest, tick_event_seq as newest_seq "
+        "from pgq.tick where tick_queue = q.queue_id order by tick_id desc limit 1) t "
+        "cross join lateral (select max(coalesce(sub_next_tick, sub_last_tick)) as pos "
+        "from pgq.subscription where sub_queue = q.queue_id) c");
+    return {r[0].c_str(), r[1].as<bool>()};
 }
 
 /// Settings the database threads read (replaced on reload).
@@ -323,17 +330,15 @@ private:
                         b.reset();
                         succeeded = true;
                     }
-                    bool active = false;
+                    bool active = false, behind = false;
                     if (n > 0) {
                         ticks.inc(static_cast<double>(n));
                         // A tick with new events is activity; PgQ's idle ticks (an idle
                         // queue ticks at doubling intervals) are not.
-                        const auto seq = tx.exec1(
-                            "select coalesce(sum(t.tick_event_seq), 0)::text from pgq.queue q, "
-                            "lateral (select tick_event_seq from pgq.tick where tick_queue = "
-                            "q.queue_id order by tick_id desc limit 1) t")[0].c_str();
-                        active = seq != last_seq;
-                        last_seq = seq;
+                        auto now_ticked = read_tick_activity(tx);
+                        active = now_ticked.event_seq != last_seq;
+                        behind = now_ticked.consumers_behind;
+                        last_seq = std::move(now_ticked.event_seq);
                     }
                     // Consumers behind: pgq.next_batch hands out one tick at a time, so a
                     // tick every min_interval while every queue's most advanced consumer
@@ -342,7 +347,7 @@ private:
                     // (bench latency_e2e, docs/benchmarks.md). Back off instead (doubling,
                     // at most 16 min_intervals): its next batch then ends at a tick that
                     // holds everything that came meanwhile.
-                    if (active && s.min_interval > rt::duration::zero() && consumers_behind(tx)) {
+                    if (active && s.min_interval > rt::duration::zero() && behind) {
                         last_activity = clock_type::now();
                         interval = std::min({s.ticker_period, s.min_interval * 16,
                                              std::max(s.min_interval * 2, interval * 2)});
