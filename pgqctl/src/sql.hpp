@@ -143,6 +143,7 @@ select l.pid, l.mode, coalesce(a.usename, ''), coalesce(a.application_name, ''),
   from pg_locks l
   left join pg_stat_activity a on a.pid = l.pid
  where l.locktype = 'relation' and l.granted and l.pid <> pg_backend_pid()
+   and l.database = (select oid from pg_database where datname = current_database())
    and l.relation = to_regclass($1)
  order by a.xact_start, l.pid)";
 

@@ -11,7 +11,7 @@ database of pgqpp's SQL (tmpl_ours, plus install/upgrade from scratch), `--targe
 the real PgQ extension (tmpl_pgq), where dead letters must be refused clearly.
 """
 import argparse
-from contextlib import closing
+from contextlib import closing, contextmanager
 import json
 import os
 import pty
@@ -452,6 +452,25 @@ def rotate(cur, queue):
     cur.execute("select pgq.maint_rotate_tables_step2()")
 
 
+@contextmanager
+def open_transaction(*statements):
+    """Another session in a transaction that ran @statements; yields its backend pid. Ended
+    by an explicit ROLLBACK (rollback() is a no-op in autocommit mode, and close() ends the
+    backend asynchronously, which would race with the next tick)."""
+    holder = connect()
+    try:
+        hcur = holder.cursor()
+        hcur.execute("begin")
+        hcur.execute("select pg_backend_pid()")
+        pid = hcur.fetchone()[0]
+        for sql in statements:
+            hcur.execute(sql)
+        yield pid
+    finally:
+        holder.cursor().execute("rollback")
+        holder.close()
+
+
 def until(what, cur, queue, consumers, condition, timeout=30):
     """Ticks @queue and lets @consumers catch up until condition() returns a true value
     (returned). Other tests share the cluster: one of their transactions can hold every tick
@@ -512,12 +531,7 @@ def scenario_rotation_blockers():
         pgqctl("unregister", "rot", "stuck")
         until("rotation after the stuck consumer is gone", cur, "rot", ["busy"],
               lambda: pgqctl_json("status", "rot")["queues"][0]["rotation"]["state"] != "blocked")
-        holder = connect()
-        try:
-            hcur = holder.cursor()
-            hcur.execute("begin")
-            hcur.execute("select txid_current(), pg_backend_pid()")
-            pid = hcur.fetchone()[1]
+        with open_transaction("select txid_current()") as pid:
             rotate(cur, "rot")
             pgqctl("insert", "rot", "z")
             tick(cur, "rot")
@@ -535,11 +549,6 @@ def scenario_rotation_blockers():
             table_now = cur_table(cur, "rot")
             rotate(cur, "rot")
             check(cur_table(cur, "rot") == table_now, "rotation happened despite the transaction")
-        finally:
-            # an explicit ROLLBACK (rollback() is a no-op in autocommit mode, and close()
-            # ends the backend asynchronously, which would race with the next tick)
-            holder.cursor().execute("rollback")
-            holder.close()
         until("rotation after the transaction ended", cur, "rot", ["busy"],
               lambda: pgqctl_json("status", "rot")["queues"][0]["rotation"]["state"] != "blocked")
 
@@ -548,14 +557,7 @@ def scenario_rotation_blockers():
         # (PgQ's would wait for the lock, so it is not run there)
         next_table = q1(cur, "select queue_data_pfx || '_' || (queue_cur_table + 1) %% queue_ntables"
                              " from pgq.queue where queue_name = 'rot'")[0]
-        locker = connect()
-        try:
-            lcur = locker.cursor()
-            lcur.execute("begin")
-            lcur.execute("select pg_backend_pid()")
-            lpid = lcur.fetchone()[0]
-            lcur.execute("lock table %s in access share mode" % next_table)  # pgq.event_N_M
-
+        with open_transaction("lock table %s in access share mode" % next_table) as lpid:
             def lock_reported():
                 s = pgqctl_json("status", "rot")
                 rot = s["queues"][0]["rotation"]
@@ -574,9 +576,6 @@ def scenario_rotation_blockers():
                 table_now = cur_table(cur, "rot")
                 rotate(cur, "rot")
                 check(cur_table(cur, "rot") == table_now, "rotation truncated a locked table")
-        finally:
-            locker.cursor().execute("rollback")
-            locker.close()
         until("the lock gone from status", cur, "rot", ["busy"],
               lambda: pgqctl_json("status", "rot")["queues"][0]["rotation"]["state"] != "blocked")
 
