@@ -200,9 +200,15 @@ TEST(ConcurrentTickers, TickSnapshotsOnlyGrowUnderManyTickersAndProducers) {
 
 // --- event_retry cost ------------------------------------------------------------------
 
-/// Retries @p retries events of a 500-event batch one by one in one transaction and returns
-/// how many scans of the event tables that took.
-long event_table_scans_for_retries(test_database& db, int retries) {
+/// Scans of the event tables (and their indexes) while retrying events of one batch.
+struct retry_scans {
+    long first_two = 0;  ///< during the first two retries
+    long all = 0;        ///< during all of them
+};
+
+/// Retries @p retries events of a 500-event batch one by one in one transaction and counts
+/// the scans of the event tables that took.
+retry_scans event_table_scans_for_retries(test_database& db, int retries) {
     pqxx::connection conn{db.conninfo()};
     execute(conn, "select pgq.create_queue('eq')");
     execute(conn, "select pgq.register_consumer('eq', 'c')");
@@ -225,26 +231,32 @@ long event_table_scans_for_retries(test_database& db, int retries) {
         "                  where i.inhparent = (select queue_data_pfx::regclass from pgq.queue"
         "                                        where queue_name = 'eq'))";
     const auto before = tx.exec1(scans_sql)[0].as<long>();
-    for (const auto& row : ids)
+    retry_scans scans;
+    int n = 0;
+    for (const auto& row : ids) {
         EXPECT_EQ(tx.exec_params1("select pgq.event_retry($1, $2, 60)", batch, row[0].as<long>())[0].as<int>(), 1);
-    const auto after = tx.exec1(scans_sql)[0].as<long>();
+        if (++n == 2) scans.first_two = tx.exec1(scans_sql)[0].as<long>() - before;
+    }
+    scans.all = tx.exec1(scans_sql)[0].as<long>() - before;
     EXPECT_EQ(tx.exec1("select count(*) from pgq.retry_queue")[0].as<int>(), retries);
     tx.commit();
-    return after - before;
+    return scans;
 }
 
 TEST(EventRetry, ManyRetriesInABatchScanTheBatchAtMostTwice) {
     test_database db{template_kind::ours};
-    // Two scans of the batch (the first retry, then the one that fills the cache), each
-    // counted on the event table and its index; when transactions of other sessions (the
-    // test cluster is shared) finished between the two ticks, the batch query has a second
-    // part for them that scans again: at most 2 x 2 x 2, whatever the number of retries.
-    EXPECT_LE(event_table_scans_for_retries(db, 100), 8);
+    // The first retry runs the batch query, the second fills the session's cache with it;
+    // the other 98 read the cache only. (How many scans one run of the batch query counts
+    // depends on the cluster's other sessions: transactions that finished between the two
+    // ticks are looked up by an IN list, one index scan per txid.)
+    const auto scans = event_table_scans_for_retries(db, 100);
+    EXPECT_GE(scans.first_two, 2);
+    EXPECT_EQ(scans.all, scans.first_two);
 }
 
 TEST(EventRetry, ControlRealPgqScansTheBatchPerRetry) {
     test_database db{template_kind::pgq};
-    EXPECT_GE(event_table_scans_for_retries(db, 100), 100);
+    EXPECT_GE(event_table_scans_for_retries(db, 100).all, 100);
 }
 
 // --- registration race -----------------------------------------------------------------
