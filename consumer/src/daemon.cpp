@@ -206,10 +206,7 @@ void consumer_daemon::connect() {
                                                "' does not exist"};
             }
             consumer_.register_consumer(*conn_);
-            if (with_helper_) {
-                helper_.reset();
-                helper_ = db_.connect();
-            }
+            helper_.reset();  // connected anew before the next batch (work), if wanted
             if (target_db_) {
                 target_.reset();
                 target_ = target_db_->connect();
@@ -253,7 +250,7 @@ void consumer_daemon::work() {
         }
         batch_outcome out;
         try {
-            if (with_helper_ && !helper_) helper_ = db_.connect();  // fetch_connections 2 by SIGHUP
+            if (with_helper_ && !helper_) helper_ = db_.connect();  // fetch_connections 2
             out.result = consumer_.process_one(*conn_, target_.get(), helper_.get());
         } catch (...) {
             out.error = std::current_exception();
