@@ -59,15 +59,14 @@ void refresher::round() {
         if (map_) servers_.clear();  // a server's connection string may have changed
         map_ = std::move(now_map);
     }
-    const view_map& map = *map_;
     try {
         if (!state_conn_) {
-            state_conn_ = map.servers.at(queue_server).connect();
+            state_conn_ = map_->servers.at(queue_server).connect();
             state_.create(*state_conn_);
         }
         for (const auto& v : state_.dirty(*state_conn_, settings_.interval)) {
             if (stopping_) return;
-            if (!map.has_view(v.ref)) {  // marked, then removed from the configuration
+            if (!map_->has_view(v.ref)) {  // marked, then removed from the configuration
                 log_.debug("{} is marked but no longer configured: left alone",
                            v.ref.to_string());
                 continue;
@@ -82,7 +81,7 @@ void refresher::round() {
                                           v.wait_seconds * 1e6) + 1000});
                 continue;
             }
-            if (!refresh(map, v)) {
+            if (!refresh(v)) {
                 not_before_[v.ref] = clock::now() + settings_.retry;
                 next = std::min(next, settings_.retry);
                 continue;
@@ -102,16 +101,16 @@ void refresher::round() {
     schedule(next);
 }
 
-pqxx::connection& refresher::server(const view_map& map, const std::string& name) {
+pqxx::connection& refresher::server(const std::string& name) {
     auto& conn = servers_[name];
-    if (!conn || !conn->is_open()) conn = map.servers.at(name).connect();
+    if (!conn || !conn->is_open()) conn = map_->servers.at(name).connect();
     return *conn;
 }
 
-bool refresher::refresh(const view_map& map, const dirty_view& v) {
+bool refresher::refresh(const dirty_view& v) {
     const auto started = clock::now();
     try {
-        auto& conn = server(map, v.ref.server);
+        auto& conn = server(v.ref.server);
         pqxx::nontransaction tx{conn};
         const auto dot = v.ref.view.find('.');
         const auto rows = tx.exec_params(

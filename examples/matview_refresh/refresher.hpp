@@ -53,11 +53,12 @@ private:
     void round();
     void schedule(std::chrono::microseconds after);
     /// Refreshes one view on its server; false (logged) if it failed.
-    bool refresh(const view_map& map, const dirty_view& v);
-    pqxx::connection& server(const view_map& map, const std::string& name);
+    bool refresh(const dirty_view& v);
+    pqxx::connection& server(const std::string& name);
 
     const current_view_map& maps_;
-    /// The map of the last round: when SIGHUP replaced it, the servers are connected anew.
+    /// The map of this round (taken from maps_ at its start): when SIGHUP replaced it, the
+    /// servers are connected anew.
     std::shared_ptr<const view_map> map_;
     const refresh_state& state_;
     refresher_settings settings_;
