@@ -62,20 +62,23 @@ json tx_json(const old_tx& t) {
                 {"query", t.query}};
 }
 
+/// A row of sql::old_transactions (or of sql::table_lockers, which starts alike).
+old_tx old_tx_of(const pqxx::row& r) {
+    old_tx t;
+    t.pid = r[0].as<int>();
+    t.user = r[1].as<std::string>();
+    t.application = r[2].as<std::string>();
+    t.state = r[3].as<std::string>();
+    t.database = r[4].as<std::string>();
+    t.age = pgqpp::duration{r[5].as<std::int64_t>()};
+    t.xid = opt_i64(r[6]);
+    t.query = r[7].as<std::string>();
+    return t;
+}
+
 std::vector<old_tx> read_old_transactions(pqxx::transaction_base& tx) {
     std::vector<old_tx> txs;
-    for (const auto& r : tx.exec(sql::old_transactions)) {
-        old_tx t;
-        t.pid = r[0].as<int>();
-        t.user = r[1].as<std::string>();
-        t.application = r[2].as<std::string>();
-        t.state = r[3].as<std::string>();
-        t.database = r[4].as<std::string>();
-        t.age = pgqpp::duration{r[5].as<std::int64_t>()};
-        t.xid = opt_i64(r[6]);
-        t.query = r[7].as<std::string>();
-        txs.push_back(std::move(t));
-    }
+    for (const auto& r : tx.exec(sql::old_transactions)) txs.push_back(old_tx_of(r));
     return txs;
 }
 
@@ -135,15 +138,8 @@ void explain_blocked(const std::string& name, const pqxx::row& r, std::int64_t s
 void explain_locked(pqxx::transaction_base& tx, const std::string& name,
                     const std::string& table, json& rot, json& problems) {
     for (const auto& r : tx.exec_params(sql::table_lockers, table)) {
-        old_tx t;
-        t.pid = r[0].as<int>();
-        const auto mode = r[1].as<std::string>();
-        t.user = r[2].as<std::string>();
-        t.application = r[3].as<std::string>();
-        t.state = r[4].as<std::string>();
-        t.database = r[5].as<std::string>();
-        t.age = pgqpp::duration{r[6].as<std::int64_t>()};
-        t.query = r[7].as<std::string>();
+        const old_tx t = old_tx_of(r);
+        const auto mode = r[8].as<std::string>();
         rot["state"] = "blocked";
         rot["blocked_by"].push_back(
             json{{"kind", "lock"}, {"pid", t.pid}, {"table", table}, {"mode", mode}});

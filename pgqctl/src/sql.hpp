@@ -135,11 +135,12 @@ select q.queue_name, q.queue_cur_table, q.queue_ntables,
 
 /// Other sessions holding a lock on a table ($1: the next event table, which step 1 of the
 /// rotation truncates; pgqpp's rotation skips while it is locked, PgQ's waits).
+/// The columns of old_transactions (xid NULL), then the lock mode.
 inline constexpr const char* table_lockers = R"(
-select l.pid, l.mode, coalesce(a.usename, ''), coalesce(a.application_name, ''),
+select l.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''),
        coalesce(a.state, ''), coalesce(a.datname, ''),
        coalesce((extract(epoch from now() - a.xact_start) * 1000000)::int8, 0),
-       left(coalesce(a.query, ''), 200)
+       null::int8, left(coalesce(a.query, ''), 200), l.mode
   from pg_locks l
   left join pg_stat_activity a on a.pid = l.pid
  where l.locktype = 'relation' and l.granted and l.pid <> pg_backend_pid()
