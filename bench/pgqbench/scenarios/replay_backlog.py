@@ -52,7 +52,6 @@ NAME = "replay_backlog"
 DESCRIPTION = "mail mirror: replay a backlog of letters after the daemon was down (events/s)"
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-REPO = os.path.dirname(BENCH_DIR)
 QUEUE, CONSUMER = "mail", "mail_mirror"
 MIRROR_DBS = {OURS: "bench_mail_mirror_ours", PGQ: "bench_mail_mirror_pgq"}
 FOLDERS = 10
