@@ -143,17 +143,18 @@ printf '[mirror_consumer]\nfetch_connections = 1\n' >"$ini"
 backends() {
     sql "select count(*) from pg_stat_activity where application_name = 'hup_test'"
 }
+answers() { grep -c "configuration reloaded\|reload failed" "$work/out.log" || true; }
 hup() {  # hup LINE: rewrite the file, SIGHUP, wait for the daemon's answer
     printf '[mirror_consumer]\n%s\n' "$1" >"$ini"
     kill -HUP "$daemon_pid"
     local i
     for i in $(seq 100); do
-        (( $(grep -c "configuration reloaded\|reload failed" "$work/out.log" || true) > reloads )) && break
+        (( $(answers) > reloads )) && break
         sleep 0.1
     done
-    reloads=$(grep -c "configuration reloaded\|reload failed" "$work/out.log" || true)
+    reloads=$(answers)
 }
-reloads=$(grep -c "configuration reloaded\|reload failed" "$work/out.log" || true)
+reloads=$(answers)
 "$binary" --config "$ini" --db "$conn application_name=hup_test" --poll-period 200ms \
     --queue big --consumer h --delivery at_least_once --output "$work/hup.out" --fetch-size 1000 \
     >>"$work/out.log" 2>&1 &
