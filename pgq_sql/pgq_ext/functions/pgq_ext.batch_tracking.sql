@@ -45,7 +45,8 @@ $$ language sql;
 -- Function: pgq_ext.set_batch_done(3)
 --
 --      Records a batch as applied; call it in the transaction that applies
---      the batch, before committing it.  Only the last batch is kept.
+--      the batch, before committing it.  Only the last batch is kept: a new
+--      one also forgets the outcomes (set_batch_outcome) of earlier ones.
 --      Concurrent calls for the same consumer are serialised on its row:
 --      only one of them sees the batch as new.
 --
@@ -71,7 +72,14 @@ begin
     on conflict (consumer_id, subconsumer_id) do update
        set last_batch_id = excluded.last_batch_id
      where b.last_batch_id <> excluded.last_batch_id;
-    return found;
+    if not found then
+        return false;
+    end if;
+    delete from pgq_ext.batch_outcome o
+     where o.consumer_id = a_consumer
+       and o.subconsumer_id = a_subconsumer
+       and o.batch_id <> a_batch_id;
+    return true;
 end;
 $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
 

@@ -16,6 +16,7 @@ begin
         perform pg_catalog.pg_extension_config_dump('pgq_ext.completed_batch', '');
         perform pg_catalog.pg_extension_config_dump('pgq_ext.completed_event', '');
         perform pg_catalog.pg_extension_config_dump('pgq_ext.partial_batch', '');
+        perform pg_catalog.pg_extension_config_dump('pgq_ext.batch_outcome', '');
     end if;
 end;
 $$;

@@ -48,6 +48,35 @@ select pgq_ext.set_batch_done('c1', 13);
 rollback;
 select pgq_ext.is_batch_done('c1', 13), pgq_ext.is_batch_done('c1', 11);
 
+-- batch outcomes (pgqpp): retries and dead letters recorded with the batch,
+-- read back by id; an event recorded twice keeps the later outcome
+select pgq_ext.set_batch_outcome('c4', 30, '{5,3,5}', 60, null);
+select pgq_ext.set_batch_outcome('c4', 30, '{7,3}', null, 'bad payload');
+select pgq_ext.set_batch_outcome('c4', 'sub', 30, '{9}', 0, null);
+select * from pgq_ext.get_batch_outcomes('c4', 30);
+select * from pgq_ext.get_batch_outcomes('c4', 'sub', 30);
+select count(*) as other_batch from pgq_ext.get_batch_outcomes('c4', 31);
+-- bad input changes nothing
+select pgq_ext.set_batch_outcome('c4', 30, '{1}', null, null);
+select pgq_ext.set_batch_outcome('c4', 30, '{1}', 5, 'both');
+select pgq_ext.set_batch_outcome('c4', 30, '{1}', -1, null);
+select pgq_ext.set_batch_outcome('c4', 30, '{1,null}', 5, null);
+select pgq_ext.set_batch_outcome(null, 30, '{1}', 5, null);
+select pgq_ext.set_batch_outcome('c4', null, '{1}', 5, null);
+select count(*) as after_bad_input from pgq_ext.batch_outcome;
+-- they go with the batch's transaction; set_batch_done of the same batch
+-- keeps them, of a new batch forgets the earlier batches' (that consumer's only)
+begin;
+select pgq_ext.set_batch_outcome('c4', 32, '{1}', 1, null);
+rollback;
+select count(*) as rolled_back from pgq_ext.get_batch_outcomes('c4', 32);
+select pgq_ext.set_batch_done('c4', 30);
+select pgq_ext.set_batch_done('c4', 30);
+select count(*) as kept from pgq_ext.get_batch_outcomes('c4', 30);
+select pgq_ext.set_batch_outcome('c4', 31, '{11}', 2, null);
+select pgq_ext.set_batch_done('c4', 31);
+select consumer_id, subconsumer_id, batch_id, event_id from pgq_ext.batch_outcome order by 1, 2, 3, 4;
+
 -- event tracking: events of the batch in progress; a new batch forgets the
 -- previous one's
 select pgq_ext.is_event_done('c1', 20, 1);
