@@ -96,6 +96,19 @@ bool consumer::has_dead_letters(pqxx::connection_base& conn) {
     return dead_letters_;
 }
 
+bool consumer::has_outcome_store(pqxx::connection_base& target) {
+    if (store_checked_for_ != &target) {
+        pqxx::nontransaction tx{target, "pgqpp_detect"};
+        outcome_store_ =
+            tx.exec("select to_regprocedure('pgq_ext.get_batch_outcomes(text,text,bigint)') "
+                     "is not null and to_regprocedure('pgq_ext.set_batch_outcome("
+                     "text,text,bigint,bigint[],bigint,text)') is not null")[0][0]
+                 .as<bool>();
+        store_checked_for_ = &target;
+    }
+    return outcome_store_;
+}
+
 namespace {
 
 /// An optional number of seconds as an SQL interval, or a typed null.
@@ -122,9 +135,9 @@ std::string id_array(const std::vector<std::int64_t>& ids) {
 
 }  // namespace
 
-void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
-                             const std::map<std::int64_t, std::vector<std::int64_t>>& retries) {
-    for (const auto& [delay, ids] : retries) {
+void consumer::apply_outcomes(pqxx::transaction_base& tx, std::int64_t batch_id,
+                              const detail::batch_outcomes& outcomes) {
+    for (const auto& [delay, ids] : outcomes.retries) {
         if (bulk_) {
             tx.exec_params("select pgq.event_retry_bulk($1, $2::bigint[], "
                            "now() + $3 * interval '1 second')",
@@ -135,10 +148,42 @@ void consumer::flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
                                delay);
         }
     }
+    for (const auto& [reason, ids] : outcomes.dead)
+        tx.exec_params("select pgq.dead_letter_add($1, $2::bigint[], $3)", batch_id,
+                       id_array(ids), reason);
 }
 
-void consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
-                             batch_result& result, pqxx::connection_base* helper) {
+void consumer::save_outcomes(pqxx::transaction_base& target_tx, std::int64_t batch_id,
+                             const detail::batch_outcomes& outcomes) {
+    for (const auto& [delay, ids] : outcomes.retries)
+        target_tx.exec_params("select pgq_ext.set_batch_outcome($1, '', $2, $3::bigint[], $4, "
+                              "null)",
+                              name_, batch_id, id_array(ids), delay);
+    for (const auto& [reason, ids] : outcomes.dead)
+        target_tx.exec_params("select pgq_ext.set_batch_outcome($1, '', $2, $3::bigint[], "
+                              "null, $4)",
+                              name_, batch_id, id_array(ids), reason);
+}
+
+detail::batch_outcomes consumer::load_outcomes(pqxx::transaction_base& target_tx,
+                                               std::int64_t batch_id) {
+    detail::batch_outcomes outcomes;
+    for (const auto& row : target_tx.exec_params(
+             "select event_id, retry_seconds, dead_reason "
+             "from pgq_ext.get_batch_outcomes($1, '', $2)",
+             name_, batch_id)) {
+        const auto id = row[0].as<std::int64_t>();
+        if (row[1].is_null())
+            outcomes.dead[row[2].as<std::string>()].push_back(id);
+        else
+            outcomes.retries[row[1].as<std::int64_t>()].push_back(id);
+    }
+    return outcomes;
+}
+
+detail::batch_outcomes consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
+                                               batch_result& result,
+                                               pqxx::connection_base* helper) {
     const batch_info& info = ctx.info();
     const std::int64_t batch_id = info.batch_id;
     // Only a local handler writes through tx; the others leave it to the FETCH sent ahead.
@@ -163,16 +208,14 @@ void consumer::handle_events(pqxx::transaction_base& tx, batch_context& ctx,
     }
     stream.close();
     result.events = stream.events();
-    result.retried = stream.retried_;
-    result.dead = stream.dead_count_;
-    flush_retries(tx, batch_id, stream.retries_);
-    if (!stream.dead_.empty() && !dead_letters_)
+    result.retried = stream.outcomes_.retried();
+    result.dead = stream.outcomes_.dead_letters();
+    // Checked before anything commits (a remote target commits before the queue gets them).
+    if (!stream.outcomes_.dead.empty() && !dead_letters_)
         throw pgqpp::feature_not_available{
             "dead letters need pgq.dead_letter_add, which pgqpp's SQL has and the real PgQ "
             "does not: install pgqpp's pgq, or retry instead of dead-lettering"};
-    for (const auto& [reason, ids] : stream.dead_)
-        tx.exec_params("select pgq.dead_letter_add($1, $2::bigint[], $3)", batch_id,
-                       id_array(ids), reason);
+    return std::move(stream.outcomes_);
 }
 
 std::int64_t consumer::open_batch(pqxx::connection_base& conn) {
@@ -215,6 +258,7 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
     if (mode_ == delivery::remote_exactly_once && !target)
         throw std::logic_error{"consumer: remote_exactly_once needs a target connection"};
     has_bulk_retry(conn);  // outside the batch transaction, once per connection
+    if (mode_ == delivery::remote_exactly_once) has_outcome_store(*target);
     batch_result result;
     try {
         // Remote and cooperative: the batch id must outlive a crash of this transaction
@@ -266,8 +310,15 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
                              "pgqpp.consumer.target." + name_);
             if (ttx->exec_params("select pgq_ext.is_batch_done($1, $2)", name_, info.batch_id)[0][0]
                     .as<bool>()) {
+                // The target has the batch; this consumer died before finish_batch.  The
+                // retries and dead letters recorded with it go to the queue now, once.
+                const detail::batch_outcomes kept =
+                    outcome_store_ ? load_outcomes(*ttx, info.batch_id) : detail::batch_outcomes{};
                 ttx->abort();
                 result.skipped = true;
+                result.retried = kept.retried();
+                result.dead = kept.dead_letters();
+                apply_outcomes(tx, info.batch_id, kept);
                 finish_batch(tx, info.batch_id);
                 pgqpp::commit(tx);
                 return result;
@@ -277,21 +328,30 @@ batch_result consumer::process_one(pqxx::connection_base& conn, pqxx::connection
         if (mode_ == delivery::local_exactly_once) handler_tx = &tx;
         if (mode_ == delivery::remote_exactly_once) handler_tx = &*ttx;
         batch_context ctx{info, handler_tx};
-        handle_events(tx, ctx, result, helper);
+        const detail::batch_outcomes outcomes = handle_events(tx, ctx, result, helper);
         pqxx::transaction_base* finish_tx = &tx;
         std::optional<pqxx::work> later;
-        if (ttx) {
-            // Once the target says the batch is done, a restart passes it over: the events
-            // the handler retried or dead-lettered must be in the queue's database first,
-            // or a crash before finish_batch loses them.  (A crash between the two commits
-            // redoes the batch; retrying an event still waiting is a no-op, dead letters are
-            // unique per batch and event.)
-            const bool keep_first = result.retried > 0 || result.dead > 0;
-            if (keep_first) pgqpp::commit(tx);
+        const auto commit_target = [&] {
             ttx->exec_params("select pgq_ext.set_batch_done($1, $2)", name_, info.batch_id);
+            detail::failpoint("before_target_commit");
             pgqpp::commit(*ttx);
             detail::failpoint("after_target_commit");
-            if (keep_first) finish_tx = &later.emplace(conn, "pgqpp_finish");
+        };
+        if (!ttx) {
+            apply_outcomes(tx, info.batch_id, outcomes);
+        } else if (outcomes.empty() || outcome_store_) {
+            // The retries and dead letters commit with the batch in the target; the queue gets
+            // them with finish_batch, or from the target after a crash between the commits.
+            if (!outcomes.empty()) save_outcomes(*ttx, info.batch_id, outcomes);
+            commit_target();
+            apply_outcomes(tx, info.batch_id, outcomes);
+        } else {
+            // PgQ's pgq_ext cannot keep them: commit them in the queue first, or a crash
+            // after the target's commit loses them (the restart skips the batch as done).
+            apply_outcomes(tx, info.batch_id, outcomes);
+            pgqpp::commit(tx);
+            commit_target();
+            finish_tx = &later.emplace(conn, "pgqpp_finish");
         }
         finish_batch(*finish_tx, info.batch_id);
         detail::failpoint("before_queue_commit");

@@ -328,13 +328,11 @@ event_stream::iterator& event_stream::iterator::operator++() {
 void event_stream::retry(const event& ev, std::chrono::seconds delay) {
     if (max_retries_ && ev.retry.value_or(0) >= *max_retries_)
         return dead_letter(ev, "too many retries (" + std::to_string(ev.retry.value_or(0)) + ")");
-    retries_[delay.count()].push_back(ev.id);
-    ++retried_;
+    outcomes_.retries[delay.count()].push_back(ev.id);
 }
 
 void event_stream::dead_letter(const event& ev, std::string reason) {
-    dead_[std::move(reason)].push_back(ev.id);
-    ++dead_count_;
+    outcomes_.dead[std::move(reason)].push_back(ev.id);
 }
 
 void event_stream::apply(const event& ev, const outcome& o) {

@@ -10,8 +10,9 @@
 
 namespace pgqpp::consumer::detail {
 
-/// Points: "after_target_commit" (remote mode: the target committed pgq_ext.set_batch_done,
-/// finish_batch not yet run) and "before_queue_commit" (finish_batch run, not committed).
+/// Points, remote mode: "before_target_commit" (the target ran pgq_ext.set_batch_done, not
+/// committed), "after_target_commit" (committed, finish_batch not yet run); any mode:
+/// "before_queue_commit" (finish_batch run, not committed).
 inline void failpoint(const char* name) {
     static const char* const armed = std::getenv("PGQPP_FAILPOINT");
     if (armed && std::strcmp(armed, name) == 0) std::raise(SIGKILL);

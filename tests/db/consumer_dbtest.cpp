@@ -66,6 +66,31 @@ protected:
                             pc::batch_options{{}, {}, {}, fetch_size, {}}};
     }
 
+    /// A remote target (a database of its own with pgq_ext and table sink) and a queue
+    /// connection with a lock_timeout: finish_batch on it fails while hold_subscriptions()
+    /// holds the consumers' rows (call it from a handler: next_batch is done by then).
+    struct blocked_finish {
+        test_database target_db;
+        pqxx::connection target;
+        pqxx::connection queue;
+        std::optional<pqxx::work> blocker;
+
+        blocked_finish(const std::string& queue_conninfo, const char* target_name)
+            : target_db{template_kind::ours, target_name}, target{target_db.conninfo()},
+              queue{queue_conninfo} {
+            execute(target, "create table sink (ev_id bigint, ev_data text)");
+            execute(queue, "set lock_timeout = '300ms'");
+        }
+        void hold_subscriptions(pqxx::connection& conn) {
+            blocker.emplace(conn);
+            blocker->exec("select 1 from pgq.subscription for update");
+        }
+        long target_count(const std::string& sql) {
+            pqxx::nontransaction tx{target};
+            return tx.exec(sql)[0][0].as<long>();
+        }
+    };
+
     long count(const std::string& sql) {
         pqxx::nontransaction tx{*conn_};
         return tx.exec(sql)[0][0].as<long>();
@@ -567,38 +592,81 @@ TEST_P(ConsumerTest, BatchHandlerCopiesTheStreamChunkByChunk) {
 // its id (next_batch committed on its own), so the next call finds it done in pgq_ext and
 // finishes it without applying it again.
 TEST_P(ConsumerTest, RemoteFinishFailedAfterTargetCommitSkipsTheBatchNextTime) {
-    test_database target_db{template_kind::ours, "consumer_remote_finish"};
-    pqxx::connection target{target_db.conninfo()};
-    execute(target, "create table sink (ev_id bigint, ev_data text)");
-    pqxx::connection queue{db_->conninfo()};
-    execute(queue, "set lock_timeout = '300ms'");
-    std::optional<pqxx::work> blocker;
+    blocked_finish remote{db_->conninfo(), "consumer_remote_finish"};
     int calls = 0;
     pc::consumer c{"q", "c1", pc::delivery::remote_exactly_once,
                    [&](const pc::event& ev, pc::batch_context& b) {
-                       if (++calls == 1) {  // next_batch is done: now hold the row it finishes
-                           blocker.emplace(*conn_);
-                           blocker->exec("select 1 from pgq.subscription for update");
-                       }
+                       if (++calls == 1) remote.hold_subscriptions(*conn_);
                        b.tx().exec_params("insert into sink values ($1, $2)", ev.id, ev.data);
                        return pc::outcome::done();
                    }};
-    c.register_consumer(queue);
+    c.register_consumer(remote.queue);
     produce(100);
-    EXPECT_THROW(c.process_one(queue, &target), pgqpp::error);  // lock timeout in finish_batch
-    blocker->abort();
+    EXPECT_THROW(c.process_one(remote.queue, &remote.target), pgqpp::error);  // lock timeout
+    remote.blocker->abort();
     EXPECT_EQ(calls, 100);
     const auto open = count("select current_batch from pgq.get_consumer_info('q', 'c1')");
     ASSERT_GT(open, 0) << "the batch stays open under its id";
-    auto r = c.process_one(queue, &target);
+    auto r = c.process_one(remote.queue, &remote.target);
     EXPECT_TRUE(r.got_batch);
     EXPECT_TRUE(r.skipped);
     EXPECT_EQ(r.info.batch_id, open);
     EXPECT_EQ(calls, 100);
-    pqxx::nontransaction tx{target};
-    EXPECT_EQ(tx.exec("select count(*) from sink")[0][0].as<long>(), 100);
-    EXPECT_EQ(tx.exec("select count(distinct ev_id) from sink")[0][0].as<long>(), 100);
-    EXPECT_FALSE(c.process_one(queue, &target).got_batch);
+    EXPECT_EQ(remote.target_count("select count(*) from sink"), 100);
+    EXPECT_EQ(remote.target_count("select count(distinct ev_id) from sink"), 100);
+    EXPECT_FALSE(c.process_one(remote.queue, &remote.target).got_batch);
+}
+
+// Remote with retries and dead letters: they commit with the batch in the target's pgq_ext
+// (set_batch_outcome), not in the queue before it. finish_batch fails after the target's
+// commit (as above): the queue has none of them yet; the next call skips the batch and hands
+// the queue the recorded ones, once.
+TEST_P(ConsumerTest, RemoteRetriesAndDeadLettersCommitWithTheBatchInTheTarget) {
+    const bool dead_letters = GetParam() == template_kind::ours;  // PgQ has no dead letters
+    blocked_finish remote{db_->conninfo(), "consumer_remote_outcomes"};
+    int calls = 0;
+    pc::consumer c{"q", "c1", pc::delivery::remote_exactly_once,
+                   [&](const pc::event& ev, pc::batch_context& b) {
+                       if (++calls == 1) remote.hold_subscriptions(*conn_);
+                       const int n = std::stoi(ev.data);
+                       if (n % 10 == 0) return pc::outcome::retry_after(std::chrono::seconds{600});
+                       if (n % 10 == 5 && dead_letters) return pc::outcome::dead_letter("bad");
+                       b.tx().exec_params("insert into sink values ($1, $2)", ev.id, ev.data);
+                       return pc::outcome::done();
+                   }};
+    c.register_consumer(remote.queue);
+    EXPECT_TRUE(c.has_outcome_store(remote.target));
+    produce(100);
+    EXPECT_THROW(c.process_one(remote.queue, &remote.target), pgqpp::error);  // lock timeout
+    remote.blocker->abort();
+    const long recorded = dead_letters ? 20 : 10;
+    EXPECT_EQ(remote.target_count("select count(*) from pgq_ext.batch_outcome"), recorded);
+    EXPECT_EQ(count("select count(*) from pgq.retry_queue"), 0) << "before the batch finishes";
+
+    auto r = c.process_one(remote.queue, &remote.target);
+    EXPECT_TRUE(r.skipped);
+    EXPECT_EQ(r.retried, 10);
+    EXPECT_EQ(r.dead, dead_letters ? 10 : 0);
+    EXPECT_EQ(calls, 100);
+    EXPECT_EQ(count("select count(*) from pgq.retry_queue "
+                    "where ev_retry_after > now() + interval '500 seconds'"),
+              10);
+    if (dead_letters)
+        EXPECT_EQ(count("select count(*) from pgq.dead_letter_list('q', 'c1') "
+                        "where dl_reason = 'bad'"),
+                  10);
+    EXPECT_EQ(remote.target_count("select count(*) from sink"), 100 - recorded);
+
+    // The next batch done forgets them (and keeps its own: 0 retried, 5 dead on ours).
+    produce(10);
+    r = c.process_one(remote.queue, &remote.target);
+    EXPECT_FALSE(r.skipped);
+    EXPECT_EQ(r.retried + r.dead, dead_letters ? 2 : 1);
+    EXPECT_EQ(remote.target_count("select count(*) from pgq_ext.batch_outcome"),
+              r.retried + r.dead);
+    EXPECT_EQ(remote.target_count("select count(*) from pgq_ext.batch_outcome where batch_id = " +
+                                  std::to_string(r.info.batch_id)),
+              r.retried + r.dead);
 }
 
 INSTANTIATE_TEST_SUITE_P(Templates, ConsumerTest,

@@ -177,9 +177,12 @@ public:
     /// The same with a target database for remote_exactly_once (@p target must have schema
     /// pgq_ext): next_batch on @p conn, committed; then, in a target transaction, an advisory
     /// lock (a previous run's target commit may still be in progress) and
-    /// pgq_ext.is_batch_done (done: skip to
-    /// finish_batch); the handler with batch.tx() on @p target; retries into @p conn's
-    /// transaction; pgq_ext.set_batch_done; commit @p target; finish_batch; commit @p conn.
+    /// pgq_ext.is_batch_done (done: the retries and dead letters recorded with the batch, if
+    /// any, then finish_batch); the handler with batch.tx() on @p target; the retries and
+    /// dead letters recorded by pgq_ext.set_batch_outcome; pgq_ext.set_batch_done; commit
+    /// @p target; the retries and dead letters, finish_batch; commit @p conn.  A target whose
+    /// pgq_ext lacks set_batch_outcome (PgQ's) gets the retries committed on @p conn before
+    /// its own commit instead (see docs/consumer.md: a narrow window for a second delivery).
     batch_result process_one(pqxx::connection_base& conn, pqxx::connection_base* target);
 
     /// The same, reading a big batch (at least 2 x fetch_size new events) in two parts at
@@ -195,17 +198,27 @@ public:
     bool has_bulk_retry(pqxx::connection_base& conn);
     /// Whether it has pgq.dead_letter_add (looked up with has_bulk_retry).
     bool has_dead_letters(pqxx::connection_base& conn);
+    /// Whether a remote target's pgq_ext records batch outcomes (pgq_ext.set_batch_outcome,
+    /// pgqpp's; looked up once per connection).
+    bool has_outcome_store(pqxx::connection_base& target);
 
 private:
     /// next_batch_custom (pgq_coop's for a member) in a committed transaction; 0: no batch.
     std::int64_t open_batch(pqxx::connection_base& conn);
     /// pgq.finish_batch, or pgq_coop.finish_batch checked to be ours.
     void finish_batch(pqxx::transaction_base& tx, std::int64_t batch_id);
-    /// The handlers and hooks over the batch's events; retries and dead letters flushed.
-    void handle_events(pqxx::transaction_base& tx, batch_context& ctx, batch_result& result,
-                       pqxx::connection_base* helper);
-    void flush_retries(pqxx::transaction_base& tx, std::int64_t batch_id,
-                       const std::map<std::int64_t, std::vector<std::int64_t>>& retries);
+    /// The handlers and hooks over the batch's events; returns the retries and dead letters.
+    detail::batch_outcomes handle_events(pqxx::transaction_base& tx, batch_context& ctx,
+                                         batch_result& result, pqxx::connection_base* helper);
+    /// Hands retries and dead letters to the queue (in @p tx, before finish_batch).
+    void apply_outcomes(pqxx::transaction_base& tx, std::int64_t batch_id,
+                        const detail::batch_outcomes& outcomes);
+    /// Records them in the remote target's pgq_ext, with the batch.
+    void save_outcomes(pqxx::transaction_base& target_tx, std::int64_t batch_id,
+                       const detail::batch_outcomes& outcomes);
+    /// The ones recorded with a batch the target has done.
+    detail::batch_outcomes load_outcomes(pqxx::transaction_base& target_tx,
+                                         std::int64_t batch_id);
 
     std::string queue_;
     std::string name_;
@@ -218,6 +231,8 @@ private:
     const pqxx::connection_base* bulk_checked_for_ = nullptr;
     bool bulk_ = false;
     bool dead_letters_ = false;
+    const pqxx::connection_base* store_checked_for_ = nullptr;
+    bool outcome_store_ = false;
 };
 
 }  // namespace pgqpp::consumer

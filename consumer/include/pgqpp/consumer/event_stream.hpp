@@ -22,6 +22,26 @@ namespace pgqpp::consumer {
 
 class consumer;
 
+namespace detail {
+/// What the handler decided for events of a batch besides applying them: retries by delay
+/// in seconds and dead letters by reason, each a list of event ids.
+struct batch_outcomes {
+    std::map<std::int64_t, std::vector<std::int64_t>> retries;
+    std::map<std::string, std::vector<std::int64_t>> dead;
+    bool empty() const noexcept { return retries.empty() && dead.empty(); }
+    std::int64_t retried() const noexcept { return count(retries); }
+    std::int64_t dead_letters() const noexcept { return count(dead); }
+
+private:
+    template <typename Map>
+    static std::int64_t count(const Map& m) noexcept {
+        std::int64_t n = 0;
+        for (const auto& kv : m) n += static_cast<std::int64_t>(kv.second.size());
+        return n;
+    }
+};
+}  // namespace detail
+
 /**
  * The events of one batch, read from a server-side cursor over pgq.batch_event_sql one
  * chunk (FETCH fetch_size) at a time, in ev_id order: memory holds one chunk, however big
@@ -132,9 +152,7 @@ private:
     bool fresh_ = false;   ///< chunk_ fetched, not handed out yet
     bool at_end_ = false;  ///< the cursor has no more rows
     std::int64_t handed_out_ = 0;
-    std::map<std::int64_t, std::vector<std::int64_t>> retries_;  ///< delay -> event ids
-    std::map<std::string, std::vector<std::int64_t>> dead_;      ///< reason -> event ids
-    std::int64_t retried_ = 0, dead_count_ = 0;
+    detail::batch_outcomes outcomes_;
 };
 
 }  // namespace pgqpp::consumer
