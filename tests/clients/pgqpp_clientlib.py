@@ -3,7 +3,8 @@
 Imported by the test scripts next to it (their directory is on sys.path when they run):
 
   * the test cluster: load_cluster_env(), connstr(), admin_exec(), quote_ident(),
-    new_db(), drop_db(), psql_file();
+    new_db(), drop_db(), psql_file(); a cluster of a test's own: start_private_cluster(),
+    stop_private_cluster();
   * a producer workload that tends to break quoting, encoding and NULL handling:
     make_workload(), run_tx() (RETRY_TYPE marks the event a consumer should retry);
   * Ticker: a thread that ticks a queue and moves due retry events (the tests' pgqd);
@@ -29,6 +30,35 @@ class TestFailure(Exception):
     pass
 
 
+CLUSTER_SH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "harness",
+                          "pg_cluster.sh")
+
+
+def read_cluster_env(directory):
+    """The settings pg_cluster.sh start wrote into DIRECTORY/env (PGHOST, PGPORT, ...)."""
+    env = {}
+    with open(os.path.join(directory, "env")) as f:
+        for line in f:
+            line = line.strip()
+            if "=" in line:
+                k, v = line.split("=", 1)
+                env[k] = v.strip("'")
+    return env
+
+
+def start_private_cluster(directory):
+    """Starts a cluster of the calling test alone in DIRECTORY (pg_cluster.sh start) and
+    returns its env. It is stopped by stop_private_cluster(), or by pg_cluster.sh's watcher
+    once this process is gone (a test killed with SIGKILL cannot stop it itself)."""
+    subprocess.run(["bash", CLUSTER_SH, "start", directory], check=True, stdout=subprocess.DEVNULL,
+                   env=dict(os.environ, PGQPP_CLUSTER_OWNER=str(os.getpid())))
+    return read_cluster_env(directory)
+
+
+def stop_private_cluster(directory):
+    subprocess.run(["bash", CLUSTER_SH, "stop", directory], stdout=subprocess.DEVNULL)
+
+
 def load_cluster_env():
     cluster = os.environ.get("PGQPP_TEST_CLUSTER")
     if not cluster:
@@ -41,14 +71,7 @@ def load_cluster_env():
     env_file = os.path.join(cluster, "env")
     if not os.path.isfile(env_file):
         raise TestFailure("no test cluster at %s (missing %s)" % (cluster, env_file))
-    env = {}
-    with open(env_file) as f:
-        for line in f:
-            line = line.strip()
-            if "=" in line:
-                k, v = line.split("=", 1)
-                env[k] = v.strip("'")
-    return env
+    return read_cluster_env(cluster)
 
 
 def connstr(env, dbname):

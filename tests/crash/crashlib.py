@@ -18,7 +18,6 @@ import time
 import psycopg2
 
 SRC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-CLUSTER_SH = os.path.join(SRC, "tests", "harness", "pg_cluster.sh")
 RESTART_SH = os.path.join(SRC, "tests", "support", "pg_restart.sh")
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
@@ -78,13 +77,7 @@ class PrivateCluster:
 
     def __init__(self, workdir):
         self.dir = os.path.join(workdir, "pg")
-        subprocess.run(["bash", CLUSTER_SH, "start", self.dir], check=True, stdout=subprocess.DEVNULL)
-        self.env = {}
-        with open(os.path.join(self.dir, "env")) as f:
-            for line in f:
-                if "=" in line:
-                    k, v = line.strip().split("=", 1)
-                    self.env[k] = v.strip("'")
+        self.env = lib.start_private_cluster(self.dir)
 
     def dsn(self, dbname, application_name=None):
         return lib.connstr(self.env, dbname) + (
@@ -107,7 +100,7 @@ class PrivateCluster:
         return ""
 
     def stop(self):
-        subprocess.run(["bash", CLUSTER_SH, "stop", self.dir], stdout=subprocess.DEVNULL)
+        lib.stop_private_cluster(self.dir)
 
 
 @contextlib.contextmanager

@@ -5,6 +5,10 @@
 #   pg_cluster.sh stop DIR    stop the server and remove DIR (safe to repeat)
 #   pg_cluster.sh sweep BASE  stop the clusters BASE/run-<pid> whose process <pid> is gone
 #
+# With PGQPP_CLUSTER_OWNER=<pid>, start also leaves a watcher behind that stops the cluster
+# (and removes DIR) once process <pid> is gone: a test killed with SIGKILL (a ctest timeout)
+# cannot run its own stop, and its server would otherwise keep running.
+#
 # Layout: DIR/data, DIR/server.log, the unix socket in DIR, DIR/state (what stop must undo).
 # The socket goes to a short mktemp dir when DIR is too long for a socket path (~107 bytes),
 # and data+log too when the server user cannot write DIR (e.g. a build tree under /root).
@@ -149,6 +153,7 @@ cmd_start() {
     local dir
     dir=$(abs_dir "${1:-}")
     [[ -x "$PG_BIN/initdb" ]] || die "PostgreSQL 15 not found in $PG_BIN (run scripts/install-deps.sh)"
+    if [[ -n "${PGQPP_CLUSTER_OWNER:-}" ]]; then check_owner "$PGQPP_CLUSTER_OWNER"; fi
     if is_root; then
         id -u postgres >/dev/null 2>&1 ||
             die "running as root needs the 'postgres' OS user (created by the postgresql-common package)"
@@ -222,7 +227,29 @@ cmd_start() {
     printf "PGHOST='%s'\nPGPORT='%s'\nPGUSER='postgres'\nPGDATABASE='postgres'\n" \
         "$sock_dir" "$port" >"$dir/env.tmp"
     mv "$dir/env.tmp" "$dir/env"
+    if [[ -n "${PGQPP_CLUSTER_OWNER:-}" ]]; then start_watcher "$dir" "$PGQPP_CLUSTER_OWNER"; fi
     echo "pg_cluster.sh: PostgreSQL 15 running in $data (socket $sock_dir, port $port)"
+}
+
+# Waits for the owner process to end, then stops the cluster in DIR unless the owner did.
+cmd_watch() {
+    local dir="$1" owner="$2"
+    while kill -0 "$owner" 2>/dev/null && [[ -f "$dir/$MARKER" ]]; do
+        sleep 1
+    done
+    if [[ -f "$dir/$MARKER" ]]; then cmd_stop "$dir"; fi
+}
+
+check_owner() {
+    local owner="$1"
+    [[ "$owner" =~ ^[0-9]+$ ]] || die "PGQPP_CLUSTER_OWNER must be a process id, not '$owner'"
+    kill -0 "$owner" 2>/dev/null || die "PGQPP_CLUSTER_OWNER: no process $owner"
+}
+
+start_watcher() {
+    local dir="$1" owner="$2"
+    # Detached, with no inherited descriptors: ctest waits for a test's output pipes to close.
+    setsid bash "${BASH_SOURCE[0]}" watch "$dir" "$owner" </dev/null >/dev/null 2>&1 &
 }
 
 # Stops the clusters under BASE whose ctest run is gone: BASE/run-<pid> with no live <pid>,
@@ -248,5 +275,6 @@ case "${1:-}" in
 start) cmd_start "${2:-}" ;;
 stop) cmd_stop "${2:-}" ;;
 sweep) cmd_sweep "${2:-}" ;;
+watch) cmd_watch "$(abs_dir "${2:-}")" "${3:?usage: pg_cluster.sh watch DIR OWNER_PID}" ;;
 *) die "usage: pg_cluster.sh start|stop|sweep DIR" ;;
 esac

@@ -136,11 +136,11 @@ done
 cp "$control" "$ext_sql" "$upgrade_sql" "${companion_files[@]}" "$share/extension/"
 chmod -R a+rX "$root"
 
-# In the build tree (not in $tmp): if this test is ever killed before its trap runs, the next
-# run's pg_cluster.sh start stops the stale server it left behind.
+# In the build tree (not in $tmp): if this test is ever killed before its trap runs, the
+# watcher stops the server (PGQPP_CLUSTER_OWNER), and the next run's start would too.
 cluster="$build_dir/tests/install-extension-cluster"
 mkdir -p "$build_dir/tests"
-PGQPP_PG_BIN="$bin" bash "$here/../harness/pg_cluster.sh" start "$cluster" >/dev/null ||
+PGQPP_PG_BIN="$bin" PGQPP_CLUSTER_OWNER=$$ bash "$here/../harness/pg_cluster.sh" start "$cluster" >/dev/null ||
     fail "could not start a cluster from the shadow installation $root"
 PGQPP_TEST_CLUSTER=$cluster pgqpp_load_env
 PATH="$SYS_BIN:$PATH"       # client tools: the system ones

@@ -49,7 +49,7 @@ fail() {
 
 # -- the two databases ----------------------------------------------------------------------
 pgqpp_new_db "$primary_db" template0
-bash "$PGQPP_SOURCE_DIR/tests/harness/pg_cluster.sh" start "$mirror_cluster" >/dev/null
+PGQPP_CLUSTER_OWNER=$$ bash "$PGQPP_SOURCE_DIR/tests/harness/pg_cluster.sh" start "$mirror_cluster" >/dev/null
 m_host=$(source "$mirror_cluster/env"; echo "$PGHOST")
 m_port=$(source "$mirror_cluster/env"; echo "$PGPORT")
 psql -X -q -h "$m_host" -p "$m_port" -U postgres -d postgres -c "create database mail_mirror"

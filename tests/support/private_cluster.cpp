@@ -58,7 +58,9 @@ private_cluster::private_cluster() {
     top_ = tmpl;
     ::chmod(top_.c_str(), 0755);
     dir_ = top_ + "/pg";
-    run_or_throw({"bash", source + "/tests/harness/pg_cluster.sh", "start", dir_});
+    // The watcher stops it should this process die without running the destructor.
+    run_or_throw({"env", "PGQPP_CLUSTER_OWNER=" + std::to_string(::getpid()), "bash",
+                  source + "/tests/harness/pg_cluster.sh", "start", dir_});
     const auto env = pg_test_env::load(dir_);
     host_ = env.host;
     port_ = env.port;

@@ -15,20 +15,16 @@ separately.
 import os, subprocess, sys, tempfile, time
 import psycopg2
 
-SRC = os.environ.get("PGQPP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
+import pgqpp_clientlib as lib  # noqa: E402  (start_private_cluster, stop_private_cluster)
+
 binary, install_sql = sys.argv[1], sys.argv[2]
 rate = float(sys.argv[3]) if len(sys.argv) > 3 else 1000.0
 seconds = float(sys.argv[4]) if len(sys.argv) > 4 else 3.0
 extra = sys.argv[5:]
 cl = os.path.join(tempfile.mkdtemp(prefix="pgqpp-ticker-lat-"), "pg")
-subprocess.run(["bash", SRC + "/tests/harness/pg_cluster.sh", "start", cl], check=True,
-               stdout=subprocess.DEVNULL)
+env = lib.start_private_cluster(cl)
 try:
-    env = {}
-    for line in open(cl + "/env"):
-        if "=" in line:
-            k, v = line.strip().split("=", 1)
-            env[k] = v.strip("'")
     base = "host='%s' port=%s user='%s'" % (env["PGHOST"], env["PGPORT"], env["PGUSER"])
 
     def cur(db):
@@ -84,4 +80,4 @@ try:
     t.terminate()
     t.wait()
 finally:
-    subprocess.run(["bash", SRC + "/tests/harness/pg_cluster.sh", "stop", cl], stdout=subprocess.DEVNULL)
+    lib.stop_private_cluster(cl)

@@ -25,8 +25,10 @@ import urllib.request
 
 import psycopg2
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "clients"))
+import pgqpp_clientlib as lib  # noqa: E402  (start_private_cluster, stop_private_cluster)
+
 SRC = os.environ.get("PGQPP_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
-CLUSTER_SH = os.path.join(SRC, "tests", "harness", "pg_cluster.sh")
 RESTART_SH = os.path.join(SRC, "tests", "support", "pg_restart.sh")
 
 binary, install_sql = sys.argv[1], sys.argv[2]
@@ -61,18 +63,8 @@ def wait_for(what, fn, timeout=15.0):
     fail("timed out waiting for: " + what)
 
 
-def load_env():
-    env = {}
-    for line in open(os.path.join(cluster, "env")):
-        if "=" in line:
-            k, v = line.strip().split("=", 1)
-            env[k] = v.strip("'")
-    return env
-
-
-subprocess.run(["bash", CLUSTER_SH, "start", cluster], check=True, stdout=subprocess.DEVNULL)
+env = lib.start_private_cluster(cluster)
 try:
-    env = load_env()
     base = "host='%s' port=%s user='%s'" % (env["PGHOST"], env["PGPORT"], env["PGUSER"])
 
     def connect(db):
@@ -448,6 +440,6 @@ finally:
     for p in procs:
         if p.poll() is None:
             p.kill()
-    subprocess.run(["bash", CLUSTER_SH, "stop", cluster], stdout=subprocess.DEVNULL)
+    lib.stop_private_cluster(cluster)
     if passed:      # the tickers' logs stay for the post-mortem of a failure
         shutil.rmtree(work, ignore_errors=True)
