@@ -28,3 +28,8 @@ if(TARGET mail_mirror_writer)
     pgqpp_add_gtest(mail_mirror_unit SOURCES mail_mirror/letter_row_test.cpp
         LIBRARIES mail_mirror_writer NO_DB)
 endif()
+
+# The mirror's bulk apply (sql/mirror.sql) on both of its paths, step by step.
+pgqpp_add_script_test(example.mail_mirror.apply
+    COMMAND bash "${CMAKE_CURRENT_SOURCE_DIR}/mail_mirror/apply_test.sh" TIMEOUT 60)
+set_property(TEST example.mail_mirror.apply APPEND PROPERTY LABELS example)

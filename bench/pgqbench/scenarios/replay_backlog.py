@@ -27,7 +27,8 @@ letters (default the smaller of 1,000,000 and BENCH_REPLAY_EVENTS) and the rates
 compared; its peak RSS is its own VmHWM.
 
 BENCH_REPLAY_PY_MODE=per_event makes the Python consumer send one statement per event
-instead (the same function with one line), the way such consumers are often written. Each
+instead (an INSERT, UPDATE or DELETE from the event's JSON), the way such consumers are often
+written. Each
 run also measures that per-event Python consumer on a small backlog of
 BENCH_REPLAY_PY_PER_EVENT_EVENTS letters (default 10,000; 0: skip) and reports its rate as the
 baseline python_per_event (ours/base is then the ratio against it).
@@ -224,6 +225,17 @@ python_child(sys.argv[1])
 """ % BENCH_DIR
 
 
+# BENCH_REPLAY_PY_MODE=per_event: the statement for each kind of change (ev_data: the row).
+PER_EVENT_SQL = {
+    "I": "insert into mail.letters select * from json_populate_record(null::mail.letters, %s)",
+    "U": "update mail.letters m set (folder_id, subject, sender, recipients, sent_at, received_at,"
+         " seen, flagged, answered, labels, size) = (r.folder_id, r.subject, r.sender,"
+         " r.recipients, r.sent_at, r.received_at, r.seen, r.flagged, r.answered, r.labels,"
+         " r.size) from json_populate_record(null::mail.letters, %s) r where m.id = r.id",
+    "D": "delete from mail.letters where id = (%s::json->>'id')::bigint",
+}
+
+
 def python_child(ini):
     """Drains the queue with a pgq.RemoteConsumer, then prints its VmHWM."""
     import pgq
@@ -238,7 +250,7 @@ def python_child(ini):
             lines, events = [], 0
             if PER_EVENT:   # one statement per event, the way such consumers are often written
                 for ev in ev_list:
-                    curs.execute("select mail.apply_letter_changes(%s)", [ev.type[7] + ev.data])
+                    curs.execute(PER_EVENT_SQL[ev.type[7]], [ev.data])
                     events += 1
             for ev in ([] if PER_EVENT else ev_list):
                 lines.append(ev.type[7] + ev.data)   # {"op":"INSERT"... -> I
