@@ -26,15 +26,24 @@ cursor, not the whole batch in memory).  Python is slow, so it replays BENCH_REP
 letters (default the smaller of 1,000,000 and BENCH_REPLAY_EVENTS) and the rates are
 compared; its peak RSS is its own VmHWM.
 
-BENCH_REPLAY_PY_MODE=per_event makes the Python consumer send one statement per event
-instead (an INSERT, UPDATE or DELETE from the event's JSON), the way such consumers are often
-written. Each
-run also measures that per-event Python consumer on a small backlog of
-BENCH_REPLAY_PY_PER_EVENT_EVENTS letters (default 10,000; 0: skip) and reports its rate as the
-baseline python_per_event (ours/base is then the ratio against it).
+Two more ways to write that Python consumer are measured as baselines (ours/base is the
+ratio against each), with BENCH_REPLAY_PY_MODE set for the child:
+- python_londiste (BENCH_REPLAY_PY_MODE=londiste, BENCH_REPLAY_PY_LONDISTE_EVENTS letters,
+  default 100,000): each event becomes an INSERT, UPDATE or DELETE with the row's values
+  quoted in by skytools' mk_*_sql, 200 statements sent per round trip, as Londiste's table
+  handler applies changes;
+- python_per_event (BENCH_REPLAY_PY_MODE=per_event, BENCH_REPLAY_PY_PER_EVENT_EVENTS
+  letters, default 10,000): one parameterised statement per event and round trip.
+0 letters skips one. Their backlogs tick every BENCH_REPLAY_PY_BASELINE_CHUNK letters
+(default 10,000), not every BENCH_REPLAY_CHUNK: each statement also updates its letter's
+folder row (the mirror's counter trigger), and in one transaction the versions of a row
+cannot be pruned, so every update walks all earlier ones: per-statement apply slows down with
+the batch's size (Londiste-style: ~5,400 events/s in 10,000-event batches, ~830 in
+100,000-event ones). Smaller batches are the fairer comparison for them.
 
 Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE,
-BENCH_REPLAY_PY_PER_EVENT_EVENTS, BENCH_REPLAY_CHUNK,
+BENCH_REPLAY_PY_LONDISTE_EVENTS, BENCH_REPLAY_PY_PER_EVENT_EVENTS,
+BENCH_REPLAY_PY_BASELINE_CHUNK, BENCH_REPLAY_CHUNK,
 MAIL_MIRROR_BIN_DIR (default examples/mail_mirror of PGQPP_BUILD_DIR or build/; built with CMake
 when missing or older than its sources).
 Quick try: BENCH_REPLAY_EVENTS=200000 bench/run replay_backlog.
@@ -236,10 +245,42 @@ PER_EVENT_SQL = {
 }
 
 
+# BENCH_REPLAY_PY_MODE=londiste: statements sent per round trip, as londiste's apply_sql does.
+LONDISTE_SQL_PER_ROUND_TRIP = 200
+
+
+def londiste_statement(skytools, json, ev):
+    """The event as Londiste's table handler applies a change: the row's values quoted into
+    an INSERT, UPDATE or DELETE by skytools' mk_*_sql (arrays as PostgreSQL array literals)."""
+    row = json.loads(ev.data)
+    for column in ("recipients", "labels"):
+        if isinstance(row[column], list):
+            row[column] = skytools.make_pgarray(row[column])
+    make = {"I": skytools.mk_insert_sql, "U": skytools.mk_update_sql,
+            "D": skytools.mk_delete_sql}[ev.type[7]]
+    return make(row, "mail.letters", ["id"])
+
+
+def send_in_groups(items, size, send):
+    """Calls send(list) with `size` items at a time (the rest at the end); returns the count."""
+    group, count = [], 0
+    for item in items:
+        group.append(item)
+        count += 1
+        if len(group) >= size:
+            send(group)
+            group = []
+    if group:
+        send(group)
+    return count
+
+
 def python_child(ini):
     """Drains the queue with a pgq.RemoteConsumer, then prints its VmHWM."""
+    import json
     import pgq
-    PER_EVENT = os.environ.get("BENCH_REPLAY_PY_MODE") == "per_event"
+    import skytools
+    mode = os.environ.get("BENCH_REPLAY_PY_MODE", "bulk")
 
     class Mirror(pgq.RemoteConsumer):
         def __init__(self, args):
@@ -247,19 +288,20 @@ def python_child(ini):
 
         def process_remote_batch(self, db, batch_id, ev_list, dst_db):
             curs = dst_db.cursor()
-            lines, events = [], 0
-            if PER_EVENT:   # one statement per event, the way such consumers are often written
+            if mode == "per_event":   # one statement per event, as such consumers are often written
+                events = 0      # ev_list is a cursor (pgq_lazy_fetch): counted on the way
                 for ev in ev_list:
                     curs.execute(PER_EVENT_SQL[ev.type[7]], [ev.data])
                     events += 1
-            for ev in ([] if PER_EVENT else ev_list):
-                lines.append(ev.type[7] + ev.data)   # {"op":"INSERT"... -> I
-                events += 1
-                if len(lines) >= 5000:
-                    curs.execute("select mail.apply_letter_changes(%s)", ["\n".join(lines)])
-                    lines = []
-            if lines:
-                curs.execute("select mail.apply_letter_changes(%s)", ["\n".join(lines)])
+            elif mode == "londiste":  # statements as text, 200 per round trip
+                events = send_in_groups(
+                    (londiste_statement(skytools, json, ev) for ev in ev_list),
+                    LONDISTE_SQL_PER_ROUND_TRIP, lambda group: curs.execute("\n".join(group)))
+            else:                     # bulk: the mirror's function, 5000 changes per call
+                events = send_in_groups(
+                    (ev.type[7] + ev.data for ev in ev_list),   # {"op":"INSERT"... -> I
+                    5000, lambda group: curs.execute("select mail.apply_letter_changes(%s)",
+                                                     ["\n".join(group)]))
             info = self.batch_info
             curs.execute("insert into mail.applied_batches (batch_id, prev_tick_id, tick_id,"
                          " events) values (%s, %s, %s, %s)",
@@ -310,6 +352,9 @@ def run(ctx):
     total = _env_int("BENCH_REPLAY_EVENTS", 10000000)
     py_total = _env_int("BENCH_REPLAY_PY_EVENTS", min(total, 1000000))
     per_event_total = _env_int("BENCH_REPLAY_PY_PER_EVENT_EVENTS", 10000)
+    londiste_total = _env_int("BENCH_REPLAY_PY_LONDISTE_EVENTS", 100000)
+    # Smaller batches for the statement-per-event baselines: see the docstring.
+    baseline_chunk = _env_int("BENCH_REPLAY_PY_BASELINE_CHUNK", 10000)
     chunk = _env_int("BENCH_REPLAY_CHUNK", 100000)
     direct = os.environ.get("BENCH_REPLAY_FILL", "direct") != "trigger"
     bins = bin_dir()
@@ -331,13 +376,18 @@ def run(ctx):
     log("  python: caught up in %.1f s: %.0f events/s, peak RSS %.1f MiB"
         % (py_secs, py_rate, py_rss_kb / 1024.0))
     baselines = {}
-    if per_event_total > 0:
-        log("  the same, one statement per event: %d letters" % per_event_total)
-        pe_secs, _ = replay_python_once(ctx, bins, workdir, per_event_total, chunk, direct,
-                                        "per_event")
-        baselines["python_per_event"] = per_event_total / pe_secs
-        log("  python per event: caught up in %.1f s: %.0f events/s"
-            % (pe_secs, baselines["python_per_event"]))
+    for name, mode, letters, how in (
+            ("python_londiste", "londiste", londiste_total,
+             "statements built by skytools, %d per round trip, as Londiste applies them"
+             % LONDISTE_SQL_PER_ROUND_TRIP),
+            ("python_per_event", "per_event", per_event_total, "one statement per event")):
+        if letters <= 0:
+            continue
+        log("  the same, %s: %d letters" % (how, letters))
+        mode_secs, _ = replay_python_once(ctx, bins, workdir, letters, baseline_chunk, direct,
+                                          mode)
+        baselines[name] = letters / mode_secs
+        log("  %s: caught up in %.1f s: %.0f events/s" % (name, mode_secs, baselines[name]))
     for side in (OURS, PGQ):     # the mirrors and the backlog are big: give the disk back
         conn = ctx.cluster.connect("postgres")
         conn.cursor().execute("drop database if exists %s with (force)" % MIRROR_DBS[side])
