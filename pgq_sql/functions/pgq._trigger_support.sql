@@ -729,6 +729,67 @@ end;
 $$ language plpgsql;
 
 -- ----------------------------------------------------------------------
+-- Function: pgq._trg_entry(10)
+--
+--      What the three triggers do before an event when their fast path does
+--      not apply: the session_replication_role and FOR EACH ROW checks, the
+--      cache entry i_key of this trigger (rebuilt when the trigger or the
+--      table changed; the table is looked at only when DDL ran since the last
+--      look), the SKIP and deny checks.
+--
+-- Parameters:
+--      i_kind  - 'l' logutriga, 'j' jsontriga, 's' sqltriga
+--      i_key   - the entry's setting, 'pgq.trg_<relid>_<hash of the name>'
+--      the rest: the trigger's TG_ variables
+--
+-- Returns:
+--      the hot part of the entry (see pgq._trg_refresh); NULL when the
+--      session's role is 'local' (the triggers then let the row through)
+-- ----------------------------------------------------------------------
+create or replace function pgq._trg_entry(
+    i_kind char, i_key text, i_relid oid, i_name text, i_args text[], i_op text,
+    i_level text, i_when text, i_schema text, i_table text)
+returns text[] as $$
+declare
+    c       text[];
+    sig     text;
+    gen     text;
+begin
+    if pg_catalog.current_setting('session_replication_role') = 'local' then
+        return null;
+    end if;
+    if i_level <> 'ROW' and i_op <> 'TRUNCATE' then
+        raise exception 'pgq Ins/Upd/Del trigger must be fired FOR EACH ROW';
+    end if;
+
+    sig := i_name || E'\x01' || coalesce(pg_catalog.array_to_string(i_args, E'\x01'), '');
+    c := nullif(pg_catalog.current_setting(i_key, true), '')::text[];
+    gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
+    if c is null or c[1] <> sig or c[8] <> i_kind then
+        c := pgq._trg_refresh(i_kind, i_relid, sig, i_key, i_args, i_op = 'TRUNCATE',
+                              i_schema, i_table);
+    elsif c[11] <> gen or c[12] <> 'e' then
+        if c[2] <> pgq._trg_stamp(i_relid, c[9]) then
+            c := pgq._trg_refresh(i_kind, i_relid, sig, i_key, i_args, i_op = 'TRUNCATE',
+                                  i_schema, i_table);
+        elsif c[11] <> gen then     -- DDL, not on this table: a rename may have changed the names
+            c := c[1:10] || array[gen, c[12]] || pgq._trg_names(i_schema, i_table, c[6]);
+            perform pg_catalog.set_config(i_key, c::text, false);
+        end if;
+    end if;
+
+    if pg_catalog.strpos(c[4], 'S') > 0 and i_when = 'AFTER' then
+        raise exception 'SKIP does not work in AFTER trigger.';
+    end if;
+    if pg_catalog.strpos(c[4], 'D') > 0 then
+        raise exception 'Table ''%.%'' to queue ''%'': change not allowed (%)',
+            i_schema, i_table, c[3], i_op;
+    end if;
+    return c;
+end;
+$$ language plpgsql;
+
+-- ----------------------------------------------------------------------
 -- Function: pgq._trg_names(3)
 --
 --      The table's names as the events carry them, for the hot part of a

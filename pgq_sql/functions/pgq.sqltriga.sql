@@ -16,47 +16,17 @@ returns trigger as $$
 declare
     c       text[];
     key     text;
-    sig     text;
-    gen     text;
     t       text;
     ev_id   bigint;
     data    text;
     odata   text;
     js      json;
 begin
-    if pg_catalog.current_setting('session_replication_role') = 'local' then
-        return case when TG_OP = 'DELETE' then OLD else NEW end;
-    end if;
-    if TG_LEVEL <> 'ROW' and TG_OP <> 'TRUNCATE' then
-        raise exception 'pgq Ins/Upd/Del trigger must be fired FOR EACH ROW';
-    end if;
-
-    -- the cached description of this trigger and its table (see
-    -- pgq._trigger_support.sql): rebuilt when the trigger or the table
-    -- changed; the table is looked at only when DDL ran since the last look
-    sig := TG_NAME || E'\x01' || coalesce(pg_catalog.array_to_string(TG_ARGV, E'\x01'), '');
     key := 'pgq.trg_' || TG_RELID::text || '_' || (pg_catalog.hashtext(TG_NAME) & 2147483647)::text;
-    c := nullif(pg_catalog.current_setting(key, true), '')::text[];
-    gen := coalesce(pg_catalog.pg_sequence_last_value('pgq._trg_ddl_seq'::regclass), 0)::text;
-    if c is null or c[1] <> sig or c[8] <> 's' then
-        c := pgq._trg_refresh('s', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE',
-                             TG_TABLE_SCHEMA, TG_TABLE_NAME);
-    elsif c[11] <> gen or c[12] <> 'e' then
-        if c[2] <> pgq._trg_stamp(TG_RELID, c[9]) then
-            c := pgq._trg_refresh('s', TG_RELID, sig, key, TG_ARGV, TG_OP = 'TRUNCATE',
-                             TG_TABLE_SCHEMA, TG_TABLE_NAME);
-        elsif c[11] <> gen then
-            c := c[1:10] || array[gen, c[12]] || pgq._trg_names(TG_TABLE_SCHEMA, TG_TABLE_NAME, c[6]);
-            perform pg_catalog.set_config(key, c::text, false);
-        end if;
-    end if;
-
-    if pg_catalog.strpos(c[4], 'S') > 0 and TG_WHEN = 'AFTER' then
-        raise exception 'SKIP does not work in AFTER trigger.';
-    end if;
-    if pg_catalog.strpos(c[4], 'D') > 0 then
-        raise exception 'Table ''%.%'' to queue ''%'': change not allowed (%)',
-            TG_TABLE_SCHEMA, TG_TABLE_NAME, c[3], TG_OP;
+    c := pgq._trg_entry('s', key, TG_RELID, TG_NAME, TG_ARGV, TG_OP, TG_LEVEL, TG_WHEN,
+                        TG_TABLE_SCHEMA, TG_TABLE_NAME);
+    if c is null then   -- session_replication_role = local
+        return case when TG_OP = 'DELETE' then OLD else NEW end;
     end if;
 
     if TG_OP = 'TRUNCATE' then

@@ -53,6 +53,7 @@ grant execute on function
     pgq._trg_qb_rewrite(text, text[]),
     pgq._trg_cache_build(char, oid, text, text[], boolean),
     pgq._trg_refresh(char, oid, text, text, text[], boolean, text, text),
+    pgq._trg_entry(char, text, oid, text, text[], text, text, text, text, text),
     pgq._trg_names(text, text, text),
     pgq._trg_urlenc_row(text[], text[], integer),
     pgq._trg_json_row(text[], text[], integer, json),
