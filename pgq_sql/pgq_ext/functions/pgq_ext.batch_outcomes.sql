@@ -51,8 +51,9 @@ begin
     if a_retry_seconds < 0 then
         raise exception 'set_batch_outcome: retry_seconds must be >= 0, not %', a_retry_seconds;
     end if;
-    if exists (select 1 from pg_catalog.unnest(a_event_ids) i where i is null) then
-        raise exception 'set_batch_outcome: event_ids must not contain NULL';
+    if a_event_ids is null
+       or exists (select 1 from pg_catalog.unnest(a_event_ids) i where i is null) then
+        raise exception 'set_batch_outcome: event_ids must not be NULL or contain NULL';
     end if;
 
     insert into pgq_ext.batch_outcome as o

@@ -61,6 +61,7 @@ select pgq_ext.set_batch_outcome('c4', 30, '{1}', null, null);
 select pgq_ext.set_batch_outcome('c4', 30, '{1}', 5, 'both');
 select pgq_ext.set_batch_outcome('c4', 30, '{1}', -1, null);
 select pgq_ext.set_batch_outcome('c4', 30, '{1,null}', 5, null);
+select pgq_ext.set_batch_outcome('c4', 30, null, 5, null);
 select pgq_ext.set_batch_outcome(null, 30, '{1}', 5, null);
 select pgq_ext.set_batch_outcome('c4', null, '{1}', 5, null);
 select count(*) as after_bad_input from pgq_ext.batch_outcome;
