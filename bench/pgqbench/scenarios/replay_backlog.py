@@ -41,9 +41,13 @@ cannot be pruned, so every update walks all earlier ones: per-statement apply sl
 the batch's size (Londiste-style: ~5,400 events/s in 10,000-event batches, ~830 in
 100,000-event ones). Smaller batches are the fairer comparison for them.
 
+BENCH_REPLAY_DAEMON_ARGS: more options for mail_mirror_daemon, split at spaces (e.g.
+"--fetch-connections 2": 2M events, two pairs, 125,422 / 123,483 -> 129,618 / 131,523 events/s,
+peak RSS 27 -> 50 MiB).
+
 Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE,
 BENCH_REPLAY_PY_LONDISTE_EVENTS, BENCH_REPLAY_PY_PER_EVENT_EVENTS,
-BENCH_REPLAY_PY_BASELINE_CHUNK, BENCH_REPLAY_CHUNK,
+BENCH_REPLAY_PY_BASELINE_CHUNK, BENCH_REPLAY_CHUNK, BENCH_REPLAY_DAEMON_ARGS,
 MAIL_MIRROR_BIN_DIR (default examples/mail_mirror of PGQPP_BUILD_DIR or build/; built with CMake
 when missing or older than its sources).
 Quick try: BENCH_REPLAY_EVENTS=200000 bench/run replay_backlog.
@@ -204,7 +208,8 @@ def replay_ours(ctx, bins, total, last_tick, workdir):
     proc = subprocess.Popen([os.path.join(bins, "mail_mirror_daemon"),
                              "--db", connstr(ctx, DBS[OURS]),
                              "--target-db", connstr(ctx, MIRROR_DBS[OURS]),
-                             "--poll-period", "100ms", "--stats-period", "10s"],
+                             "--poll-period", "100ms", "--stats-period", "10s"]
+                            + os.environ.get("BENCH_REPLAY_DAEMON_ARGS", "").split(),
                             stdout=logfile, stderr=subprocess.STDOUT)
     ctx.children.add(proc)
     t0 = time.time()
