@@ -42,8 +42,7 @@ the batch's size (Londiste-style: ~5,400 events/s in 10,000-event batches, ~830 
 100,000-event ones). Smaller batches are the fairer comparison for them.
 
 BENCH_REPLAY_DAEMON_ARGS: more options for mail_mirror_daemon, split at spaces (e.g.
-"--fetch-connections 2": 2M events, two pairs, 125,422 / 123,483 -> 129,618 / 131,523 events/s,
-peak RSS 27 -> 50 MiB).
+"--fetch-connections 2"; figures in docs/example-mail-mirror.md).
 
 Environment: BENCH_REPLAY_EVENTS, BENCH_REPLAY_PY_EVENTS, BENCH_REPLAY_PY_MODE,
 BENCH_REPLAY_PY_LONDISTE_EVENTS, BENCH_REPLAY_PY_PER_EVENT_EVENTS,
@@ -254,18 +253,6 @@ PER_EVENT_SQL = {
 LONDISTE_SQL_PER_ROUND_TRIP = 200
 
 
-def londiste_statement(skytools, json, ev):
-    """The event as Londiste's table handler applies a change: the row's values quoted into
-    an INSERT, UPDATE or DELETE by skytools' mk_*_sql (arrays as PostgreSQL array literals)."""
-    row = json.loads(ev.data)
-    for column in ("recipients", "labels"):
-        if isinstance(row[column], list):
-            row[column] = skytools.make_pgarray(row[column])
-    make = {"I": skytools.mk_insert_sql, "U": skytools.mk_update_sql,
-            "D": skytools.mk_delete_sql}[ev.type[7]]
-    return make(row, "mail.letters", ["id"])
-
-
 def send_in_groups(items, size, send):
     """Calls send(list) with `size` items at a time (the rest at the end); returns the count."""
     group, count = [], 0
@@ -284,8 +271,19 @@ def python_child(ini):
     """Drains the queue with a pgq.RemoteConsumer, then prints its VmHWM."""
     import json
     import pgq
-    import skytools
+    import skytools     # python3-pgq's dependency: only in the child's /usr/bin/python3
     mode = os.environ.get("BENCH_REPLAY_PY_MODE", "bulk")
+    make_sql = {"I": skytools.mk_insert_sql, "U": skytools.mk_update_sql,
+                "D": skytools.mk_delete_sql}
+
+    def londiste_statement(ev):
+        """The event as Londiste's table handler applies a change: the row's values quoted
+        into an INSERT, UPDATE or DELETE by skytools (arrays as PostgreSQL array literals)."""
+        row = json.loads(ev.data)
+        for column in ("recipients", "labels"):
+            if isinstance(row[column], list):
+                row[column] = skytools.make_pgarray(row[column])
+        return make_sql[ev.type[7]](row, "mail.letters", ["id"])
 
     class Mirror(pgq.RemoteConsumer):
         def __init__(self, args):
@@ -300,7 +298,7 @@ def python_child(ini):
                     events += 1
             elif mode == "londiste":  # statements as text, 200 per round trip
                 events = send_in_groups(
-                    (londiste_statement(skytools, json, ev) for ev in ev_list),
+                    (londiste_statement(ev) for ev in ev_list),
                     LONDISTE_SQL_PER_ROUND_TRIP, lambda group: curs.execute("\n".join(group)))
             else:                     # bulk: the mirror's function, 5000 changes per call
                 events = send_in_groups(
