@@ -3,8 +3,12 @@
 --
 --      The table new events of a queue go into, for bulk loading with COPY
 --      (ev_id and ev_txid come from column defaults; ev_time must be given).
---      Valid only until the end of the current transaction: rotation may
---      switch tables after that.
+--      Valid until the end of the current transaction: rotation may switch
+--      tables after that.  pgqpp: the transaction takes its txid here, while
+--      this statement's snapshot is still held, so the caller's later COPY
+--      belongs to the batches that read this table (PgQ's took the txid only
+--      at the COPY, which could come after rotation step 2 and then went
+--      unread; see pgq.maint_rotate_tables_step2).
 --
 -- Errors:
 --      'Event queue not found', 'Writing to queue disabled'
@@ -26,6 +30,7 @@ begin
     then
         raise exception 'Writing to queue disabled';
     end if;
+    perform txid_current();
     return q.queue_data_pfx || '_' || q.queue_cur_table;
 end;
 $$ language plpgsql;

@@ -104,15 +104,42 @@ $$ language plpgsql;
 -- ----------------------------------------------------------------------
 -- Function: pgq.maint_rotate_tables_step2(0)
 --
---      Records a txid after the rotation committed: transactions from then
---      on are sure to insert into the new current table.
+--      Records a txid after the rotation committed (queue_switch_step2):
+--      batches of transactions above it read only the new current table.
+--
+--      pgqpp: only once no session of the database holds a snapshot that may
+--      predate the switch (pgq._old_snapshot_pids); until then the queue is
+--      left for a later call (maint_operations keeps listing step 2).  Such
+--      a snapshot still shows the old current table, and its transaction
+--      may take its txid only now: PgQ records step2 at once, so the events
+--      of a REPEATABLE READ producer that started before the switch, or of
+--      a COPY into a pgq.current_event_table() read before it, went into the
+--      old table with a txid above step2 and no batch read them.  Checking
+--      first and taking the txid after makes every such txid lower.
+--
+-- Returns:
+--      0 (always; PgQ's contract)
 -- ----------------------------------------------------------------------
 create or replace function pgq.maint_rotate_tables_step2()
 returns integer as $$
+declare
+    ready   integer[];
+    step2   bigint;
 begin
+    select array_agg(queue_id) into ready
+      from pgq.queue
+     where queue_switch_step2 is null
+       and not exists (select 1 from pgq._old_snapshot_pids(queue_switch_step1));
+    if ready is null then
+        return 0;
+    end if;
+    -- after the check: a new statement, so a new snapshot under READ COMMITTED (xmax: for
+    -- a caller whose transaction had its txid already)
+    step2 := greatest(txid_current(), txid_snapshot_xmax(txid_current_snapshot()));
     update pgq.queue
-       set queue_switch_step2 = txid_current()
-     where queue_switch_step2 is null;
+       set queue_switch_step2 = step2
+     where queue_id = any (ready)
+       and queue_switch_step2 is null;
     return 0;
 end;
 $$ language plpgsql;

@@ -24,6 +24,7 @@
 
 -- Group: Maintenance
 \i functions/pgq.maint_retry_events.sql
+\i functions/pgq._old_snapshot_pids.sql
 \i functions/pgq.maint_rotate_tables.sql
 \i functions/pgq.maint_tables_to_vacuum.sql
 \i functions/pgq.maint_operations.sql

@@ -117,6 +117,7 @@ grant execute on function
     pgq.maint_retry_events(),
     pgq.maint_rotate_tables_step1(text),
     pgq.maint_rotate_tables_step2(),
+    pgq._old_snapshot_pids(bigint),
     pgq.maint_tables_to_vacuum(),
     pgq.maint_operations(),
     pgq.upgrade_schema(),

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace {
 
@@ -119,6 +120,183 @@ TEST(RotationQueueRowLock, OursSkipsInsteadOfWaiting) {
 TEST(RotationQueueRowLock, ControlRealPgqWaits) {
     test_database db{template_kind::pgq};
     hold_queue_row_and_rotate(db, /*expect_wait=*/true);
+}
+
+// --- rotation and snapshots older than the switch ----------------------------------------
+
+/// Ticks, then reads consumer c's batches to the end: their events' ev_data, in order.
+std::vector<std::string> tick_and_drain(pqxx::connection& conn) {
+    execute(conn, "select pgq.ticker('oq')");
+    std::vector<std::string> data;
+    for (;;) {
+        pqxx::work tx{conn};
+        const pqxx::row next = tx.exec1("select pgq.next_batch('oq', 'c')");
+        if (next[0].is_null()) return data;
+        const long batch = next[0].as<long>();
+        for (const auto& row : tx.exec_params("select ev_data from pgq.get_batch_events($1)", batch))
+            data.push_back(row[0].as<std::string>());
+        tx.exec_params("select pgq.finish_batch($1)", batch);
+        tx.commit();
+    }
+}
+
+/// Ticks and lets consumer c read until its last tick's snapshot is past the queue's step 2:
+/// then it no longer holds rotation back, and its next batches read only the current table.
+/// Another test's transaction can hold every tick back for a while (txids are
+/// cluster-wide). Returns what it read.
+std::vector<std::string> catch_up_past_step2(pqxx::connection& conn) {
+    std::vector<std::string> read;
+    EXPECT_TRUE(pgqpp::test::wait_for(
+        60s,
+        [&] {
+            for (auto& d : tick_and_drain(conn)) read.push_back(std::move(d));
+            return query_value<bool>(
+                conn, "select coalesce(txid_snapshot_xmin(t.tick_snapshot) > q.queue_switch_step2,"
+                      " false)"
+                      "  from pgq.queue q"
+                      "  join pgq.subscription s on s.sub_queue = q.queue_id"
+                      "  join pgq.tick t on t.tick_queue = q.queue_id and t.tick_id = s.sub_last_tick"
+                      " where q.queue_name = 'oq'");
+        },
+        50ms))
+        << "consumer c did not get past the rotation point";
+    return read;
+}
+
+/// Queue "oq" ticking on every call and due for rotation whenever asked; consumer "c" has
+/// read its first event, so rotation is no longer held back by it.
+void make_rotating_queue(pqxx::connection& conn) {
+    execute(conn, "select pgq.create_queue('oq')");
+    for (const char* setting : {"rotation_period', '0", "ticker_max_count', '1",
+                                "ticker_max_lag', '0", "ticker_idle_period', '0"})
+        execute(conn, std::string{"select pgq.set_queue_config('oq', '"} + setting + "')");
+    execute(conn, "select pgq.register_consumer('oq', 'c')");
+    execute(conn, "select pgq.insert_event('oq', 't', 'before')");
+    EXPECT_EQ(catch_up_past_step2(conn), std::vector<std::string>{"before"});
+}
+
+/// Rotation as pgqd does it (step 1, then step 2 in a later transaction), by a pgq_admin
+/// who is not superuser.  Returns whether step 2 is recorded.
+bool rotate_as_admin(test_database& db) {
+    pqxx::connection admin{db.conninfo() + " user=pgqpp_test_admin"};
+    execute(admin, "select pgq.maint_rotate_tables_step1('oq')");
+    EXPECT_EQ(query_value<int>(admin, "select queue_cur_table from pgq.queue"), 1) << "no rotation";
+    execute(admin, "select pgq.maint_rotate_tables_step2()");
+    return query_value<bool>(admin, "select queue_switch_step2 is not null from pgq.queue"
+                                    " where queue_name = 'oq'");
+}
+
+void create_admin_role(pqxx::connection& conn) {
+    // roles are cluster-wide and the ours/control tests may run at the same time
+    execute(conn, "do $$ begin create role pgqpp_test_admin login in role pgq_admin;"
+                  " exception when duplicate_object or unique_violation then null; end $$");
+}
+
+struct old_snapshot_outcome {
+    std::vector<std::string> delivered;
+    bool step2_while_open = false;  ///< step 2 recorded while the producer was open
+};
+
+/// A producer's REPEATABLE READ transaction takes its snapshot before a rotation's switch
+/// and inserts its event only after step 2 (its txid is taken then); a consumer caught up
+/// meanwhile, then reads on.
+old_snapshot_outcome event_of_a_snapshot_older_than_the_switch(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    create_admin_role(conn);
+    make_rotating_queue(conn);
+
+    pqxx::connection producer_conn{db.conninfo()};
+    pqxx::transaction<pqxx::isolation_level::repeatable_read> producer{producer_conn};
+    producer.exec("select 1");  // the snapshot, no txid yet
+
+    old_snapshot_outcome out;
+    out.step2_while_open = rotate_as_admin(db);
+    // with step 2 recorded, the consumer's next batches read only the new table
+    EXPECT_TRUE((out.step2_while_open ? catch_up_past_step2(conn) : tick_and_drain(conn)).empty());
+
+    producer.exec("select pgq.insert_event('oq', 't', 'old snapshot')");
+    producer.commit();
+    execute(conn, "select pgq.insert_event('oq', 't', 'after')");
+    out.delivered = tick_and_drain(conn);
+    // the producer is gone: nothing to wait for
+    pqxx::connection admin{db.conninfo() + " user=pgqpp_test_admin"};
+    execute(admin, "select pgq.maint_rotate_tables_step2()");
+    EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 is not null from pgq.queue"));
+    for (const auto& d : tick_and_drain(conn)) out.delivered.push_back(d);
+    return out;
+}
+
+TEST(RotationOldSnapshot, OursDeliversTheEventsOfARepeatableReadProducerStartedBeforeTheSwitch) {
+    test_database db{template_kind::ours};
+    const auto out = event_of_a_snapshot_older_than_the_switch(db);
+    EXPECT_FALSE(out.step2_while_open) << "step 2 must wait for the producer's snapshot";
+    EXPECT_EQ(out.delivered, (std::vector<std::string>{"old snapshot", "after"}));
+}
+
+TEST(RotationOldSnapshot, ControlRealPgqLosesTheEvent) {
+    test_database db{template_kind::pgq};
+    const auto out = event_of_a_snapshot_older_than_the_switch(db);
+    EXPECT_TRUE(out.step2_while_open);
+    EXPECT_EQ(out.delivered, std::vector<std::string>{"after"}) << "control: PgQ was expected "
+                                                                   "to lose 'old snapshot'";
+}
+
+/// The documented bulk path: pgq.current_event_table() in one statement, the rows (COPY,
+/// here an INSERT) in a later one of the same READ COMMITTED transaction, a whole rotation
+/// in between.
+std::vector<std::string> rows_loaded_after_the_switch(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    create_admin_role(conn);
+    make_rotating_queue(conn);
+    pqxx::connection producer_conn{db.conninfo()};
+    pqxx::work producer{producer_conn};
+    const auto table = producer.exec1("select pgq.current_event_table('oq')")[0].as<std::string>();
+
+    EXPECT_TRUE(rotate_as_admin(db)) << "no snapshot is held between the statements";
+    // A producer that holds a txid older than step 2 keeps every tick behind it (ours: taken
+    // by current_event_table); one that does not lets the consumer move past step 2.
+    const bool has_txid = producer.exec1("select txid_current_if_assigned() is not null")[0].as<bool>();
+    EXPECT_TRUE((has_txid ? tick_and_drain(conn) : catch_up_past_step2(conn)).empty());
+
+    producer.exec("insert into " + table + " (ev_time, ev_type, ev_data) values (now(), 't', 'loaded')");
+    producer.commit();
+    execute(conn, "select pgq.insert_event('oq', 't', 'after')");
+    return tick_and_drain(conn);
+}
+
+TEST(RotationOldSnapshot, OursDeliversRowsLoadedIntoTheCurrentEventTableAcrossASwitch) {
+    test_database db{template_kind::ours};
+    EXPECT_EQ(rows_loaded_after_the_switch(db), (std::vector<std::string>{"loaded", "after"}));
+}
+
+TEST(RotationOldSnapshot, ControlRealPgqLosesTheLoadedRows) {
+    test_database db{template_kind::pgq};
+    EXPECT_EQ(rows_loaded_after_the_switch(db), std::vector<std::string>{"after"});
+}
+
+TEST(RotationOldSnapshot, StepTwoNamesTheSessionsItWaitsFor) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    make_rotating_queue(conn);
+    pqxx::connection other{db.conninfo()};
+    pqxx::transaction<pqxx::isolation_level::repeatable_read> reader{other};
+    const auto reader_pid = reader.exec1("select pg_backend_pid()")[0].as<int>();
+    execute(conn, "select pgq.maint_rotate_tables_step1('oq')");
+    ASSERT_EQ(query_value<int>(conn, "select queue_cur_table from pgq.queue"), 1);
+    const auto step1 = query_value<long>(conn, "select queue_switch_step1 from pgq.queue");
+    EXPECT_EQ(query_value<std::string>(
+                  conn, "select coalesce(string_agg(p::text, ','), '') from pgq._old_snapshot_pids($1) p",
+                  step1),
+              std::to_string(reader_pid));
+    execute(conn, "select pgq.maint_rotate_tables_step2()");
+    EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 is null from pgq.queue"));
+    // a snapshot taken after step 1 committed is not waited for
+    reader.abort();
+    pqxx::work later{other};
+    later.exec("select 1");
+    EXPECT_EQ(query_value<long>(conn, "select count(*) from pgq._old_snapshot_pids($1)", step1), 0);
+    execute(conn, "select pgq.maint_rotate_tables_step2()");
+    EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 > queue_switch_step1 from pgq.queue"));
 }
 
 // --- concurrent tickers ----------------------------------------------------------------

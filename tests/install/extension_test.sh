@@ -32,6 +32,9 @@
 #     consumed, one batch left open, then ALTER EXTENSION pgq UPDATE TO '<ver>': the functions
 #     are ours (insert_event_raw no longer C), the schema matches a fresh install, and the
 #     consumer gets every event exactly once, from before and after the upgrade.
+# (b2) the same from pgqpp's previous release: CREATE EXTENSION pgq VERSION '3.6.0' (the script
+#     that release installed: tests/install/previous/pgq--3.6.0.sql.gz), ALTER EXTENSION pgq
+#     UPDATE: exactly a fresh install's functions and tables, every event exactly once.
 # (c) the companion extensions: CREATE EXTENSION pgq_ext in a database without pgq (version,
 #     membership, a tracking round trip, pg_dump/restore keeps its rows, DROP EXTENSION);
 #     pgq_coop requires pgq (refused without it, CREATE ... CASCADE brings ours), a
@@ -48,6 +51,9 @@ SYS_BIN=/usr/lib/postgresql/15/bin
 SYS_SHARE=/usr/share/postgresql/15
 SYS_LIB=/usr/lib/postgresql/15/lib
 UPGRADE_FROM=3.5
+# pgqpp's previous release; its install script is kept in tests/install/previous/. When
+# pgq_sql/VERSION changes, add the outgoing version's script there and name it here.
+PREVIOUS=3.6.0
 
 tmp=""
 cluster=""
@@ -85,7 +91,9 @@ version=$(sed -n "s/^[[:space:]]*default_version[[:space:]]*=[[:space:]]*'\([^']
 [[ -n "$version" ]] || fail "no default_version in $control"
 ext_sql="$build_dir/pgq_sql/pgq--$version.sql"
 upgrade_sql="$build_dir/pgq_sql/pgq--$UPGRADE_FROM--$version.sql"
-for f in "$ext_sql" "$upgrade_sql"; do
+previous_upgrade_sql="$build_dir/pgq_sql/pgq--$PREVIOUS--$version.sql"
+previous_sql_gz="$here/previous/pgq--$PREVIOUS.sql.gz"
+for f in "$ext_sql" "$upgrade_sql" "$previous_upgrade_sql" "$previous_sql_gz"; do
     [[ -f "$f" ]] || fail "$f not found (build the pgq_sql target first)"
 done
 # The companion units (pgq_sql/pgq_ext, pgq_sql/pgq_coop): control file and install script.
@@ -133,7 +141,8 @@ for f in "$SYS_SHARE"/extension/*; do
     *) ln -s "$f" "$share/extension/$name" ;;
     esac
 done
-cp "$control" "$ext_sql" "$upgrade_sql" "${companion_files[@]}" "$share/extension/"
+cp "$control" "$ext_sql" "$upgrade_sql" "$previous_upgrade_sql" "${companion_files[@]}" "$share/extension/"
+gzip -dc "$previous_sql_gz" >"$share/extension/pgq--$PREVIOUS.sql"
 chmod -R a+rX "$root"
 
 # In the build tree (not in $tmp): if this test is ever killed before its trap runs, the
@@ -461,6 +470,52 @@ sql "$db_r" -c "drop extension pgq" >/dev/null || fail "(a) DROP EXTENSION pgq (
 no_pgq_left "$db_r" || fail "(a) DROP EXTENSION pgq left pgq objects behind"
 log "(a) DROP EXTENSION pgq removes schema pgq"
 
+# workload_before_update DB WHAT: a queue and a consumer, a batch consumed, one left open
+# (open_batch), committed events not yet ticked.
+workload_before_update() {
+    local db=$1 what=$2
+    make_bookkeeping "$db"
+    sql "$db" >/dev/null <<'SQL'
+select pgq.create_queue('up_q');
+select pgq.set_queue_config('up_q', 'ticker_max_lag', '0');
+select pgq.set_queue_config('up_q', 'ticker_idle_period', '0');
+select pgq.register_consumer('up_q', 'c1');
+SQL
+    produce "$db" up_q b1-before 5
+    produce "$db" up_q b1-rolled-back 3 rollback
+    consume_all "$db" up_q c1              # a first batch, consumed under the old version
+    produce "$db" up_q b2-before 4
+    produce "$db" up_q b2-before-more 2
+    tick "$db" up_q
+    open_batch=$(sql "$db" -c "select pgq.next_batch('up_q', 'c1')")
+    [[ -n "$open_batch" ]] || fail "$what no batch after a tick"
+    produce "$db" up_q b3-before-unticked 3  # committed, not yet ticked
+}
+
+# workload_after_update DB WHAT: the consumer continues (the open batch, the unticked events,
+# new ones) and gets every event exactly once.
+workload_after_update() {
+    local db=$1 what=$2 again phases
+    again=$(sql "$db" -c "select pgq.next_batch('up_q', 'c1')")
+    [[ "$again" == "$open_batch" ]] ||
+        fail "$what after the update next_batch returned '$again', expected the open batch $open_batch"
+    take_and_finish "$db" "$open_batch"
+    produce "$db" up_q b4-after 6
+    produce "$db" up_q b4-after-rolled-back 2 rollback
+    sql "$db" -c "select pgq.register_consumer('up_q', 'c2')" >/dev/null
+    produce "$db" up_q b5-after 1
+    sql "$db" >/dev/null <<'SQL' || fail "$what maintenance functions fail after the update"
+select count(*) from pgq.maint_operations();
+select pgq.maint_retry_events();
+SQL
+    consume_all "$db" up_q c1
+    check_exactly_once "$db" "$what across ALTER EXTENSION UPDATE"
+    phases=$(sql "$db" -c "select string_agg(distinct s.phase, ',' order by s.phase) from public.recv r join public.sent s using (ev_id)")
+    [[ "$phases" == "b1-before,b2-before,b2-before-more,b3-before-unticked,b4-after,b5-after" ]] ||
+        fail "$what the consumer got events of phases '$phases'"
+    log "$what the consumer got every event exactly once across the update ($(sql "$db" -c 'select count(*) from public.recv') events)"
+}
+
 # ---------------------------------------------------------------------------------------
 # (b) ALTER EXTENSION pgq UPDATE from the real PgQ 3.5 to ours.
 # ---------------------------------------------------------------------------------------
@@ -478,22 +533,7 @@ got=$(sql "$db_u" -c "select l.lanname from pg_proc p join pg_language l on l.oi
     fail "(b) CREATE EXTENSION pgq VERSION '$UPGRADE_FROM' did not install the real PgQ (insert_event_raw is '$got', not C)"
 functions_of "$db_u" >"$tmp/functions.old"
 
-make_bookkeeping "$db_u"
-sql "$db_u" >/dev/null <<'SQL'
-select pgq.create_queue('up_q');
-select pgq.set_queue_config('up_q', 'ticker_max_lag', '0');
-select pgq.set_queue_config('up_q', 'ticker_idle_period', '0');
-select pgq.register_consumer('up_q', 'c1');
-SQL
-produce "$db_u" up_q b1-before 5
-produce "$db_u" up_q b1-rolled-back 3 rollback
-consume_all "$db_u" up_q c1              # a first batch, consumed under PgQ 3.5
-produce "$db_u" up_q b2-before 4
-produce "$db_u" up_q b2-before-more 2
-tick "$db_u" up_q
-open_batch=$(sql "$db_u" -c "select pgq.next_batch('up_q', 'c1')")
-[[ -n "$open_batch" ]] || fail "(b) no batch after a tick"
-produce "$db_u" up_q b3-before-unticked 3  # committed, not yet ticked
+workload_before_update "$db_u" "(b)"
 
 if ! out=$(sql "$db_u" -c "alter extension pgq update to '$version'" 2>&1); then
     fail "(b) ALTER EXTENSION pgq UPDATE TO '$version' failed:
@@ -531,26 +571,33 @@ got=$(non_members_of "$db_u")
 $got"
 log "(b) ALTER EXTENSION pgq UPDATE TO '$version': functions and tables match a fresh install; new: $new_functions"
 
-# The consumer continues: the open batch, the unticked events, and new ones.
-again=$(sql "$db_u" -c "select pgq.next_batch('up_q', 'c1')")
-[[ "$again" == "$open_batch" ]] ||
-    fail "(b) after the update next_batch returned '$again', expected the open batch $open_batch"
-take_and_finish "$db_u" "$open_batch"
-produce "$db_u" up_q b4-after 6
-produce "$db_u" up_q b4-after-rolled-back 2 rollback
-sql "$db_u" -c "select pgq.register_consumer('up_q', 'c2')" >/dev/null
-produce "$db_u" up_q b5-after 1
-got=$(sql "$db_u" <<'SQL'
-select count(*) from pgq.maint_operations();
-select pgq.maint_retry_events();
-SQL
-) || fail "(b) maintenance functions fail after the update"
-consume_all "$db_u" up_q c1
-check_exactly_once "$db_u" "(b) across ALTER EXTENSION UPDATE"
-phases=$(sql "$db_u" -c "select string_agg(distinct s.phase, ',' order by s.phase) from public.recv r join public.sent s using (ev_id)")
-[[ "$phases" == "b1-before,b2-before,b2-before-more,b3-before-unticked,b4-after,b5-after" ]] ||
-    fail "(b) the consumer got events of phases '$phases'"
-log "(b) the consumer got every event exactly once across the update ($(sql "$db_u" -c 'select count(*) from public.recv') events)"
+workload_after_update "$db_u" "(b)"
+
+# ---------------------------------------------------------------------------------------
+# (b2) ALTER EXTENSION pgq UPDATE from pgqpp's previous release.
+# ---------------------------------------------------------------------------------------
+db_p=ext_from_previous
+new_db "$db_p"
+sql "$db_p" -c "create extension pgq version '$PREVIOUS'" >/dev/null
+got=$(sql "$db_p" -c "select pgq.version()")
+[[ "$got" == "$PREVIOUS" ]] || fail "(b2) CREATE EXTENSION pgq VERSION '$PREVIOUS' gave pgq.version() '$got'"
+workload_before_update "$db_p" "(b2)"
+if ! out=$(sql "$db_p" -c "alter extension pgq update to '$version'" 2>&1); then
+    fail "(b2) ALTER EXTENSION pgq UPDATE from $PREVIOUS TO '$version' failed:
+$out"
+fi
+got=$(sql "$db_p" -c "select extversion || ' ' || pgq.version() from pg_extension where extname = 'pgq'")
+[[ "$got" == "$version $version" ]] || fail "(b2) after the update extversion and pgq.version() are '$got'"
+if ! diff -u "$tmp/functions.fresh" <(functions_of "$db_p") >"$tmp/functions.diff" ||
+    ! diff -u "$tmp/columns.fresh" <(columns_of "$db_p") >"$tmp/columns.diff"; then
+    cat "$tmp/functions.diff" "$tmp/columns.diff" >&2
+    fail "(b2) after the update from $PREVIOUS the schema differs from a fresh $version install (diff above: - fresh, + updated)"
+fi
+got=$(non_members_of "$db_p")
+[[ -z "$got" ]] || fail "(b2) after the update these objects of schema pgq are not members of the extension:
+$got"
+workload_after_update "$db_p" "(b2)"
+log "(b2) ALTER EXTENSION pgq UPDATE from $PREVIOUS: the schema of a fresh $version install"
 
 # ---------------------------------------------------------------------------------------
 # (c) The companion extensions pgq_ext and pgq_coop.
