@@ -156,6 +156,33 @@ void explain_locked(pqxx::transaction_base& tx, const std::string& name,
     }
 }
 
+/**
+ * pgqpp's step 2 of a rotation waits until no session holds a snapshot older than the
+ * switch (pgq.maint_rotate_tables_step2): names them in @p rot and @p problems.
+ */
+void explain_step2_pending(pqxx::transaction_base& tx, const std::string& name,
+                           std::int64_t step1, const std::vector<old_tx>& txs, json& rot,
+                           json& problems) {
+    if (!tx.exec(sql::can_list_old_snapshots)[0][0].as<bool>()) return;
+    for (const auto& r : tx.exec_params(sql::old_snapshot_pids, step1)) {
+        const int pid = r[0].as<int>();
+        rot["blocked_by"].push_back(json{{"kind", "snapshot"}, {"pid", pid}});
+        json problem{{"queue", name}, {"kind", "old_snapshot"}};
+        std::string who = "pid " + std::to_string(pid);
+        for (const auto& t : txs) {
+            if (t.pid != pid) continue;
+            problem["transaction"] = tx_json(t);
+            who += " (user " + t.user + (t.application.empty() ? "" : ", " + t.application) +
+                   ", " + t.state + ") in a transaction open for " + format_duration(t.age);
+        }
+        problem["message"] = "rotation step 2 waits for " + who +
+                             ": its snapshot is older than the last rotation, so it may still "
+                             "write into the previous event table; it completes once that "
+                             "transaction ends";
+        problems.push_back(std::move(problem));
+    }
+}
+
 /// The rotation state of one row of sql::rotation_state (problems appended to @p problems).
 json rotation_of(const pqxx::row& r, const std::vector<old_tx>& txs, json& problems) {
     const auto name = r[0].as<std::string>();
@@ -203,6 +230,9 @@ snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& q
         json rot = rotation_of(r, txs, s.problems);
         if (rot["state"] == "due")
             explain_locked(tx, r[0].as<std::string>(), r[15].as<std::string>(), rot, s.problems);
+        if (rot["state"] == "step2 pending")
+            explain_step2_pending(tx, r[0].as<std::string>(), r[5].as<std::int64_t>(), txs, rot,
+                                  s.problems);
         s.rotation[r[0].as<std::string>()] = std::move(rot);
     }
     tx.commit();

@@ -148,6 +148,14 @@ select l.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''),
    and l.relation = to_regclass($1)
  order by a.xact_start, l.pid)";
 
+/// Whether pgq._old_snapshot_pids (pgqpp's, not PgQ's) is there for us to call.
+inline constexpr const char* can_list_old_snapshots =
+    "select to_regprocedure('pgq._old_snapshot_pids(bigint)') is not null"
+    " and has_function_privilege('pgq._old_snapshot_pids(bigint)', 'execute')";
+
+/// The sessions rotation step 2 of a queue waits for ($1: its queue_switch_step1).
+inline constexpr const char* old_snapshot_pids = "select pgq._old_snapshot_pids($1)";
+
 /// Sessions whose transaction holds back the snapshot xmin (they have an xid), oldest
 /// first, with their 64-bit xid (the current epoch's next xid minus age()), and sessions
 /// idle in transaction or running for long. Our own backend is left out.

@@ -453,14 +453,14 @@ def rotate(cur, queue):
 
 
 @contextmanager
-def open_transaction(*statements):
+def open_transaction(*statements, begin="begin"):
     """Another session in a transaction that ran @statements; yields its backend pid. Ended
     by an explicit ROLLBACK (rollback() is a no-op in autocommit mode, and close() ends the
     backend asynchronously, which would race with the next tick)."""
     holder = connect()
     try:
         hcur = holder.cursor()
-        hcur.execute("begin")
+        hcur.execute(begin)
         hcur.execute("select pg_backend_pid()")
         pid = hcur.fetchone()[0]
         for sql in statements:
@@ -578,6 +578,28 @@ def scenario_rotation_blockers():
                 check(cur_table(cur, "rot") == table_now, "rotation truncated a locked table")
         until("the lock gone from status", cur, "rot", ["busy"],
               lambda: pgqctl_json("status", "rot")["queues"][0]["rotation"]["state"] != "blocked")
+
+        # pgqpp: step 2 waits while a session's snapshot predates the switch (its transaction
+        # may still write into the previous table); status names the session
+        if args.target == "ours":
+            with open_transaction(begin="begin isolation level repeatable read") as spid:
+                table_now = cur_table(cur, "rot")
+                rotate(cur, "rot")
+                check(cur_table(cur, "rot") != table_now, "no rotation to look at")
+                s = pgqctl_json("status", "rot")
+                rot = s["queues"][0]["rotation"]
+                check(rot["state"] == "step2 pending"
+                      and {"kind": "snapshot", "pid": spid} in rot["blocked_by"],
+                      "old snapshot: %r" % rot)
+                check([p for p in s["problems"] if p["kind"] == "old_snapshot"
+                       and p["transaction"]["pid"] == spid], "problems: %r" % s["problems"])
+                check("rotation step 2 waits for pid %d" % spid in pgqctl("status", "rot"),
+                      "human old snapshot")
+            cur.execute("select pgq.maint_rotate_tables_step2()")
+            rot = pgqctl_json("status", "rot")["queues"][0]["rotation"]
+            check(rot["state"] != "step2 pending"
+                  and not [b for b in rot["blocked_by"] if b["kind"] == "snapshot"],
+                  "step 2 once the snapshot is gone: %r" % rot)
 
 
 def make_dead_letters(cur, queue, consumer, payloads):
