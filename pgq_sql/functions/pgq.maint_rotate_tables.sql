@@ -115,7 +115,10 @@ $$ language plpgsql;
 --      of a REPEATABLE READ producer that started before the switch, or of
 --      a COPY into a pgq.current_event_table() read before it, went into the
 --      old table with a txid above step2 and no batch read them.  Checking
---      first and taking the txid after makes every such txid lower.
+--      first and taking the txid after makes every such txid lower.  A queue
+--      whose step 1 is this very transaction is left too (PgQ's contract: a
+--      later transaction; before step 1 commits, every session sees the old
+--      table).
 --
 -- Returns:
 --      0 (always; PgQ's contract)
@@ -129,6 +132,7 @@ begin
     select array_agg(queue_id) into ready
       from pgq.queue
      where queue_switch_step2 is null
+       and queue_switch_step1 is distinct from txid_current_if_assigned()
        and not exists (select 1 from pgq._old_snapshot_pids(queue_switch_step1));
     if ready is null then
         return 0;

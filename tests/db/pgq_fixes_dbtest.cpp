@@ -299,6 +299,18 @@ TEST(RotationOldSnapshot, StepTwoNamesTheSessionsItWaitsFor) {
     EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 > queue_switch_step1 from pgq.queue"));
 }
 
+TEST(RotationOldSnapshot, StepTwoInStepOnesTransactionWaitsForALaterOne) {
+    test_database db{template_kind::ours};
+    pqxx::connection conn{db.conninfo()};
+    make_rotating_queue(conn);
+    execute(conn, "select pgq.maint_rotate_tables_step1('oq'); select pgq.maint_rotate_tables_step2()");
+    EXPECT_EQ(query_value<int>(conn, "select queue_cur_table from pgq.queue"), 1);
+    EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 is null from pgq.queue"))
+        << "step 2 in step 1's own transaction: sessions still see the old table until it commits";
+    execute(conn, "select pgq.maint_rotate_tables_step2()");
+    EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 > queue_switch_step1 from pgq.queue"));
+}
+
 // --- concurrent tickers ----------------------------------------------------------------
 
 /// Two tickers, the first one's transaction still open: PgQ inserts a second tick at once
