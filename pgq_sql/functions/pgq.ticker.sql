@@ -154,15 +154,23 @@ $$ language plpgsql security definer set search_path = pg_catalog, pg_temp;
 --      and event sequence position, for a queue whose ticks come from
 --      elsewhere.  Moves the local sequences forward to match.
 --
+--      pgqpp: a tick id below the queue's newest one is refused.  Its
+--      snapshot (taken now) would be newer than that of a higher id, and
+--      batches go by id: PgQ accepts it and then delivers events twice.
+--      The id is checked after the insert, so a duplicate id still fails
+--      on tick_pkey as in PgQ.
+--
 -- Errors:
 --      'queue not found or ticker disabled: <queue>'
+--      'tick id <id> of queue <queue> is below its newest tick <id>: tick ids must grow'
 -- ----------------------------------------------------------------------
 create or replace function pgq.ticker(
     i_queue_name text, i_tick_id bigint,
     i_orig_timestamp timestamptz, i_event_seq bigint)
 returns bigint as $$
 declare
-    q   record;
+    q       record;
+    newest  bigint;
 begin
     select queue_id, queue_tick_seq, queue_event_seq
       into q
@@ -176,6 +184,15 @@ begin
 
     insert into pgq.tick (tick_queue, tick_id, tick_time, tick_event_seq)
     values (q.queue_id, i_tick_id, i_orig_timestamp, i_event_seq);
+    select t.tick_id into newest
+      from pgq.tick t
+     where t.tick_queue = q.queue_id
+     order by t.tick_queue desc, t.tick_id desc
+     limit 1;
+    if newest > i_tick_id then
+        raise exception 'tick id % of queue % is below its newest tick %: tick ids must grow',
+                        i_tick_id, i_queue_name, newest;
+    end if;
 
     perform pgq.seq_setval(q.queue_tick_seq, i_tick_id);
     perform pgq.seq_setval(q.queue_event_seq, i_event_seq);

@@ -311,6 +311,50 @@ TEST(RotationOldSnapshot, StepTwoInStepOnesTransactionWaitsForALaterOne) {
     EXPECT_TRUE(query_value<bool>(conn, "select queue_switch_step2 > queue_switch_step1 from pgq.queue"));
 }
 
+// --- the external ticker ---------------------------------------------------------------
+
+/// An external ticker (cascading) hands in tick ids. Tick 10, event A, then tick 5 (a lower
+/// id with a newer snapshot), event B, tick 11; a consumer registered before reads all
+/// batches. Returns the events it got, or the error of the tick going back.
+std::string events_around_a_tick_going_back(test_database& db) {
+    pqxx::connection conn{db.conninfo()};
+    execute(conn, "select pgq.create_queue('xq')");
+    execute(conn, "select pgq.set_queue_config('xq', 'external_ticker', '1')");
+    execute(conn, "select pgq.register_consumer('xq', 'c')");
+    execute(conn, "select pgq.ticker('xq', 10, now(), 0)");
+    execute(conn, "select pgq.insert_event('xq', 't', 'A')");
+    try {
+        execute(conn, "select pgq.ticker('xq', 5, now(), 1)");
+    } catch (const pqxx::sql_error& e) {
+        return e.what();
+    }
+    execute(conn, "select pgq.insert_event('xq', 't', 'B')");
+    execute(conn, "select pgq.ticker('xq', 11, now(), 2)");
+    std::string got;
+    for (;;) {
+        pqxx::work tx{conn};
+        const pqxx::row next = tx.exec1("select pgq.next_batch('xq', 'c')");
+        if (next[0].is_null()) return got;
+        for (const auto& row : tx.exec_params("select ev_data from pgq.get_batch_events($1)",
+                                              next[0].as<long>()))
+            got += row[0].as<std::string>();
+        tx.exec_params("select pgq.finish_batch($1)", next[0].as<long>());
+        tx.commit();
+    }
+}
+
+TEST(ExternalTicker, OursRefusesATickIdBelowTheNewest) {
+    test_database db{template_kind::ours};
+    EXPECT_NE(events_around_a_tick_going_back(db).find(
+                  "tick id 5 of queue xq is below its newest tick 10: tick ids must grow"),
+              std::string::npos);
+}
+
+TEST(ExternalTicker, ControlRealPgqDeliversAnEventTwice) {
+    test_database db{template_kind::pgq};
+    EXPECT_EQ(events_around_a_tick_going_back(db), "AAB");
+}
+
 // --- concurrent tickers ----------------------------------------------------------------
 
 /// Two tickers, the first one's transaction still open: PgQ inserts a second tick at once
