@@ -55,7 +55,10 @@ begin
 
     if txid_current() < cf.queue_switch_step1 then
         raise exception 'queue % maint failure: step1=%, current=%',
-                        i_queue_name, cf.queue_switch_step1, txid_current();
+                        i_queue_name, cf.queue_switch_step1, txid_current()
+              using hint = 'The transaction ids are below the last rotation''s: was the database '
+                           'restored into another cluster? Raise that cluster''s txid epoch '
+                           '(pg_resetwal -e), see pgqpp''s docs/operations.md.';
     end if;
 
     -- the slowest consumer must not need the table we would empty

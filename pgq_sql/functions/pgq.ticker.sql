@@ -75,7 +75,10 @@ begin
         cur_txid := txid_current();
         if last.sxmin > cur_txid then
             raise exception 'Invalid PgQ state: old xmin=%, old xmax=%, cur txid=%',
-                            last.sxmin, last.sxmax, cur_txid;
+                            last.sxmin, last.sxmax, cur_txid
+                  using hint = 'The transaction ids are below the newest tick''s: was the database '
+                               'restored into another cluster? Raise that cluster''s txid epoch '
+                               '(pg_resetwal -e), see pgqpp''s docs/operations.md.';
         end if;
         new_events := q.event_seq - last.tick_event_seq;
         if new_events < 0 then
