@@ -10,6 +10,10 @@
 #include <pqxx/tablewriter>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <iterator>
+#include <optional>
+
 namespace mail {
 
 namespace pc = pgqpp::consumer;
@@ -23,7 +27,28 @@ char trigger_op(const std::string& type) {
     return type[prefix.size()];
 }
 
+/// The leading field of a letter's COPY fields: its id.
+std::int64_t leading_id(const std::string& fields) {
+    const std::string id = fields.substr(0, fields.find('\t'));
+    std::size_t end = 0;
+    try {
+        const std::int64_t value = std::stoll(id, &end);
+        if (end == id.size()) return value;
+    } catch (const std::logic_error&) {  // not a number, or out of range
+    }
+    throw std::invalid_argument{"the id is not a number: '" + id + "'"};
+}
+
 }  // namespace
+
+struct mirror_writer::direct_copy {
+    // tablewriter is deprecated in libpqxx 6.4 for stream_to, which has no raw lines.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    std::optional<pqxx::tablewriter> copy;
+#pragma GCC diagnostic pop
+    std::size_t rows = 0;
+};
 
 void mirror_writer::clear() {
     lines_.clear();
@@ -33,6 +58,7 @@ void mirror_writer::clear() {
 void mirror_writer::begin(pqxx::transaction_base& tx, const pc::batch_info& batch) {
     clear();
     batch_events_ = 0;
+    mirror_max_id_.reset();
     already_applied_ =
         !tx.exec_params("select 1 from mail.applied_batches where prev_tick_id = $1 and "
                         "tick_id = $2",
@@ -46,6 +72,7 @@ void mirror_writer::begin(pqxx::transaction_base& tx, const pc::batch_info& batc
 
 void mirror_writer::finish(pqxx::transaction_base& tx, const pc::batch_info& batch) {
     if (already_applied_) return;
+    end_direct();
     flush(tx);
     wait_applied();
     tx.exec_params("insert into mail.applied_batches (batch_id, prev_tick_id, tick_id, events) "
@@ -62,28 +89,73 @@ pc::outcome mirror_writer::apply(const pc::event& ev, pqxx::transaction_base& tx
         return pc::outcome::dead_letter("not a letter change or folder event: " + ev.type);
     if (ev.extra1 != "mail.letters")
         return pc::outcome::dead_letter("change of another table: " + ev.extra1.value_or(""));
-    const std::size_t line_start = lines_.size();
+    row_.clear();
+    std::int64_t id = 0;
+    try {
+        append_copy_fields(row_, ev.data);
+        id = leading_id(row_);
+    } catch (const std::exception& e) {  // not JSON, or no numeric id first
+        return pc::outcome::dead_letter(std::string{"letter row: "} + e.what());
+    }
+    if (op == 'I' && may_insert_directly(tx, id)) {
+        insert_directly(tx, id);
+        return pc::outcome::done();
+    }
+    end_direct();  // what went in directly came first
+    if (op != 'D' && mirror_max_id_) mirror_max_id_ = std::max(*mirror_max_id_, id);
     lines_ += op;
     lines_ += '\t';
     lines_ += std::to_string(rows_ + 1);  // the change's place: the last one wins
     lines_ += '\t';
-    try {
-        append_copy_fields(lines_, ev.data);
-    } catch (const std::invalid_argument& e) {
-        lines_.resize(line_start);
-        return pc::outcome::dead_letter(std::string{"letter row: "} + e.what());
-    }
+    lines_ += row_;
     lines_ += '\n';
     if (++rows_ >= flush_rows_) flush(tx);
     return pc::outcome::done();
 }
 
+bool mirror_writer::may_insert_directly(pqxx::transaction_base& tx, std::int64_t id) {
+    if (!direct_ || rows_ > 0) return false;
+    if (!mirror_max_id_) {
+        wait_applied();  // the transaction takes statements again
+        mirror_max_id_ = tx.exec("select coalesce(max(id), 0) from mail.letters")[0][0]
+                             .as<std::int64_t>();
+    }
+    return id > *mirror_max_id_;
+}
+
+void mirror_writer::insert_directly(pqxx::transaction_base& tx, std::int64_t id) {
+    if (!direct_->copy) {
+        wait_applied();
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+        direct_->copy.emplace(tx, "mail.letters", std::begin(letter_columns),
+                              std::end(letter_columns));
+#pragma GCC diagnostic pop
+        direct_->rows = 0;
+    }
+    direct_->copy->write_raw_line(row_);  // libpq sends it on as its buffer fills
+    mirror_max_id_ = id;
+    if (++direct_->rows >= flush_rows_) end_direct();
+}
+
+void mirror_writer::end_direct() {
+    if (!direct_ || !direct_->copy) return;
+    direct_->copy->complete();
+    direct_->copy.reset();
+    ++statements_;
+}
+
 void mirror_writer::apply_batch(pc::event_stream& events, pc::batch_context& batch) {
     std::optional<pqxx::pipeline> applying;
+    direct_copy direct;  // declared after the pipeline: ends first
     applying_ = &applying;
-    struct forget {  // the pipeline goes with this call: never a dangling pointer to it
+    direct_ = &direct;
+    struct forget {  // both go with this call: never a dangling pointer to them
         mirror_writer& w;
-        ~forget() { w.applying_ = nullptr; }
+        ~forget() {
+            w.applying_ = nullptr;
+            w.direct_ = nullptr;
+        }
     } forget_on_exit{*this};
     begin(batch.tx(), batch.info());
     for (const pc::event& ev : events) events.apply(ev, apply(ev, batch.tx()));
@@ -120,6 +192,7 @@ void mirror_writer::flush(pqxx::transaction_base& tx) {
 }
 
 pc::outcome mirror_writer::apply_folder(const pc::event& ev, pqxx::transaction_base& tx) {
+    end_direct();
     flush(tx);  // the letters before it first: a deleted folder's letters were moved away
     wait_applied();
     int id = 0;

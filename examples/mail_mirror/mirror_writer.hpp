@@ -14,6 +14,12 @@
 // mail.apply_letters_stage() is sent through a pqxx::pipeline and only waited for before the
 // next COPY (or a folder event, or the end of the batch), so the mirror applies one chunk
 // while the daemon reads and converts the next from the primary.
+//
+// New letters skip the stage there: while the changes are inserts of letters above the
+// highest id the mirror may have (the usual case: new mail, a backlog being replayed), each
+// row goes straight into a COPY into mail.letters as soon as it is converted, so the mirror
+// inserts while the daemon reads on, and writes each row once instead of three times (stage,
+// sort, insert). The first other change ends that COPY and takes the stage, in queue order.
 #pragma once
 
 #include <pgqpp/consumer/consumer.hpp>
@@ -52,6 +58,12 @@ private:
     void flush(pqxx::transaction_base& tx);
     /// Waits for the apply sent in the background, if any (its errors are thrown here).
     void wait_applied();
+    /// Whether the insert of letter @p id may go straight into mail.letters (apply_batch
+    /// only): nothing is staged and @p id is above every id the mirror may have.
+    bool may_insert_directly(pqxx::transaction_base& tx, std::int64_t id);
+    void insert_directly(pqxx::transaction_base& tx, std::int64_t id);
+    /// Ends the COPY into mail.letters, if one is open (the rows are in when it returns).
+    void end_direct();
     void clear();
     pgqpp::consumer::outcome apply_folder(const pgqpp::consumer::event& ev,
                                           pqxx::transaction_base& tx);
@@ -59,6 +71,10 @@ private:
     std::size_t flush_rows_;
     std::string lines_;  ///< COPY text, one change per line: op ('I', 'U', 'D'), n, the row
     std::size_t rows_ = 0;
+    std::string row_;    ///< the letter being converted: its COPY fields, without op and n
+    /// An upper bound of the mirror's letter ids in this batch's transaction (unknown: not
+    /// asked yet): new ids are inserted directly only above it, so never twice.
+    std::optional<std::int64_t> mirror_max_id_;
     std::int64_t batch_events_ = 0;
     /// The batch's ticks are in mail.applied_batches: its events were applied and committed
     /// under an earlier batch id. A second line of defence behind pgq_ext.is_batch_done,
@@ -70,6 +86,10 @@ private:
     /// During apply_batch(): where the apply in the background is (a pipeline local to it).
     std::optional<pqxx::pipeline>* applying_ = nullptr;
     pqxx::pipeline::query_id apply_id_ = 0;
+    /// During apply_batch(): the COPY into mail.letters, when open (local to it, like the
+    /// pipeline; defined in the .cpp, which keeps libpqxx's deprecated tablewriter there).
+    struct direct_copy;
+    direct_copy* direct_ = nullptr;
 };
 
 }  // namespace mail
