@@ -150,8 +150,8 @@ select l.pid, coalesce(a.usename, ''), coalesce(a.application_name, ''),
 
 /// Whether pgq._old_snapshot_pids (pgqpp's, not PgQ's) is there for us to call.
 inline constexpr const char* can_list_old_snapshots =
-    "select to_regprocedure('pgq._old_snapshot_pids(bigint)') is not null"
-    " and has_function_privilege('pgq._old_snapshot_pids(bigint)', 'execute')";
+    "select coalesce(has_function_privilege("
+    "to_regprocedure('pgq._old_snapshot_pids(bigint)'), 'execute'), false)";
 
 /// The sessions rotation step 2 of a queue waits for ($1: its queue_switch_step1).
 inline constexpr const char* old_snapshot_pids = "select pgq._old_snapshot_pids($1)";
