@@ -183,6 +183,26 @@ void explain_step2_pending(pqxx::transaction_base& tx, const std::string& name,
     }
 }
 
+/**
+ * The newest tick of a queue (one row of sql::rotation_state) has a snapshot newer than the
+ * database's transaction ids: a restore into another cluster. Nothing is ticked or delivered
+ * until the txids pass it (the ticker fails with "Invalid PgQ state").
+ */
+void check_txids_ahead(const std::string& name, const pqxx::row& r, json& problems) {
+    const auto newest_xmin = opt_i64(r[12]);
+    const auto next_txid = r[16].as<std::int64_t>();
+    if (!newest_xmin || *newest_xmin <= next_txid) return;
+    problems.push_back(json{
+        {"queue", name}, {"kind", "txid_behind"}, {"newest_tick_xmin", *newest_xmin},
+        {"next_txid", next_txid},
+        {"message", "the database's transaction ids (next " + std::to_string(next_txid) +
+                        ") are below the newest tick's (" + std::to_string(*newest_xmin) +
+                        "): was it restored into another cluster? Nothing is ticked or "
+                        "delivered until they pass it; raise the cluster's txid epoch with "
+                        "pg_resetwal -e (docs/operations.md, \"Moving a database to another "
+                        "cluster\")"}});
+}
+
 /// The rotation state of one row of sql::rotation_state (problems appended to @p problems).
 json rotation_of(const pqxx::row& r, const std::vector<old_tx>& txs, json& problems) {
     const auto name = r[0].as<std::string>();
@@ -227,6 +247,7 @@ snapshot read_status(pqxx::connection& conn, const std::optional<std::string>& q
     const auto txs = read_old_transactions(tx);
     const std::string name = queue.value_or("");
     for (const auto& r : tx.exec_params(sql::rotation_state, queue ? name.c_str() : nullptr)) {
+        check_txids_ahead(r[0].as<std::string>(), r, s.problems);
         json rot = rotation_of(r, txs, s.problems);
         if (rot["state"] == "due")
             explain_locked(tx, r[0].as<std::string>(), r[15].as<std::string>(), rot, s.problems);

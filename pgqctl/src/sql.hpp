@@ -106,7 +106,8 @@ inline constexpr const char* snapshot_transaction =
 
 /// Per queue $1 (NULL: all): rotation state, and the rotation blockers' raw facts: the
 /// slowest consumer's last tick and its snapshot xmin, the newest tick's xmin, step1/step2;
-/// and the size of the event tables (what grows while rotation is blocked).
+/// the size of the event tables (what grows while rotation is blocked); the database's next
+/// txid (below the newest tick's xmin: restored into another cluster).
 inline constexpr const char* rotation_state = R"(
 select q.queue_name, q.queue_cur_table, q.queue_ntables,
        (extract(epoch from q.queue_rotation_period) * 1000000)::int8,
@@ -121,7 +122,8 @@ select q.queue_name, q.queue_cur_table, q.queue_ntables,
          where t.tick_queue = q.queue_id order by t.tick_id desc limit 1),
        (select coalesce(sum(pg_total_relation_size(i.inhrelid)), 0)::int8 from pg_inherits i
          where i.inhparent = to_regclass(q.queue_data_pfx)),
-       q.queue_data_pfx || '_' || (q.queue_cur_table + 1) % q.queue_ntables
+       q.queue_data_pfx || '_' || (q.queue_cur_table + 1) % q.queue_ntables,
+       txid_snapshot_xmax(txid_current_snapshot())
   from pgq.queue q
   left join lateral (
         select c.co_name, s.sub_last_tick, t.tick_snapshot, t.tick_time

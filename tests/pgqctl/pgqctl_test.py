@@ -610,6 +610,25 @@ def scenario_rotation_blockers():
               "step 2 once the snapshot is gone: %r" % rot)
 
 
+def scenario_txid_behind():
+    """A queue whose newest tick is ahead of the database's transaction ids (what a restore
+    into another cluster looks like): status says so and points to the fix."""
+    pgqctl("create-queue", "ahead")
+    with closing(connect()) as c:
+        cur = c.cursor()
+        check(not [p for p in pgqctl_json("status", "ahead")["problems"]
+                   if p["kind"] == "txid_behind"], "txid_behind before anything happened")
+        cur.execute("update pgq.tick set tick_snapshot = (txid_current() + 1000000 || ':'"
+                    " || txid_current() + 1000000 || ':')::txid_snapshot"
+                    " where tick_queue = (select queue_id from pgq.queue where queue_name = 'ahead')")
+        s = pgqctl_json("status", "ahead")
+        ours = [p for p in s["problems"] if p["kind"] == "txid_behind"]
+        check(len(ours) == 1 and ours[0]["queue"] == "ahead"
+              and ours[0]["newest_tick_xmin"] > ours[0]["next_txid"], "problems: %r" % s["problems"])
+        check("pg_resetwal -e" in pgqctl("status", "ahead"), "human txid_behind")
+    pgqctl("drop-queue", "ahead")
+
+
 def make_dead_letters(cur, queue, consumer, payloads):
     """Inserts @payloads, ticks, and lets @consumer give up on all of them."""
     pgqctl("insert", queue, *payloads)
@@ -740,7 +759,8 @@ def scenario_progress_on_tty():
 
 SCENARIOS = [scenario_help, scenario_install, scenario_queue_config,
              scenario_register_insert_tail, scenario_rewind, scenario_status,
-             scenario_rotation_blockers, scenario_dead_letters, scenario_progress_on_tty]
+             scenario_rotation_blockers, scenario_txid_behind, scenario_dead_letters,
+             scenario_progress_on_tty]
 
 
 def main():
