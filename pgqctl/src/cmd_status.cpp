@@ -76,6 +76,13 @@ old_tx old_tx_of(const pqxx::row& r) {
     return t;
 }
 
+/// "pid N (user U, application, state[, database D])": a session in a problem's message.
+std::string session_text(const old_tx& t, bool with_database) {
+    return "pid " + std::to_string(t.pid) + " (user " + t.user +
+           (t.application.empty() ? "" : ", " + t.application) + ", " + t.state +
+           (with_database ? ", database " + t.database : "") + ")";
+}
+
 std::vector<old_tx> read_old_transactions(pqxx::transaction_base& tx) {
     std::vector<old_tx> txs;
     for (const auto& r : tx.exec(sql::old_transactions)) txs.push_back(old_tx_of(r));
@@ -114,10 +121,8 @@ void explain_blocked(const std::string& name, const pqxx::row& r, std::int64_t s
         rot["blocked_by"].push_back(json{{"kind", "transaction"}, {"pid", t.pid}});
         problems.push_back(json{
             {"queue", name}, {"kind", "long_transaction"}, {"transaction", tx_json(t)},
-            {"message", "rotation blocked by a transaction older than the last rotation: pid " +
-                            std::to_string(t.pid) + " (user " + t.user +
-                            (t.application.empty() ? "" : ", " + t.application) + ", " + t.state +
-                            ", database " + t.database + ") open for " + format_duration(t.age) +
+            {"message", "rotation blocked by a transaction older than the last rotation: " +
+                            session_text(t, true) + " open for " + format_duration(t.age) +
                             "; end it, e.g. select pg_terminate_backend(" + std::to_string(t.pid) +
                             ")"}});
     }
@@ -147,10 +152,8 @@ void explain_locked(pqxx::transaction_base& tx, const std::string& name,
             {"queue", name}, {"kind", "table_lock"}, {"table", table}, {"mode", mode},
             {"transaction", tx_json(t)},
             {"message", "rotation waits for a lock: " + table + " (the table it truncates) is " +
-                            "locked (" + mode + ") by pid " + std::to_string(t.pid) +
-                            " (user " + t.user +
-                            (t.application.empty() ? "" : ", " + t.application) + ", " +
-                            t.state + ") in a transaction open for " + format_duration(t.age) +
+                            "locked (" + mode + ") by " + session_text(t, false) +
+                            " in a transaction open for " + format_duration(t.age) +
                             "; it rotates once that ends, or end it: select "
                             "pg_terminate_backend(" + std::to_string(t.pid) + ")"}});
     }
@@ -172,8 +175,7 @@ void explain_step2_pending(pqxx::transaction_base& tx, const std::string& name,
         for (const auto& t : txs) {
             if (t.pid != pid) continue;
             problem["transaction"] = tx_json(t);
-            who += " (user " + t.user + (t.application.empty() ? "" : ", " + t.application) +
-                   ", " + t.state + ") in a transaction open for " + format_duration(t.age);
+            who = session_text(t, false) + " in a transaction open for " + format_duration(t.age);
         }
         problem["message"] = "rotation step 2 waits for " + who +
                              ": its snapshot is older than the last rotation, so it may still "
