@@ -110,8 +110,7 @@ TEST_P(ErrorMapping, PerTransactionLimitExceeded) {
 }
 
 TEST_P(ErrorMapping, PermissionDenied) {
-    execute(conn_, "do $$ begin create role pgqpp_test_nobody login;"
-                   " exception when duplicate_object or unique_violation then null; end $$");
+    pgqpp::test::create_role_once(conn_, "pgqpp_test_nobody", "login");
     pqxx::connection nobody{db_.conninfo() + " user=pgqpp_test_nobody"};
     pqxx::work tx{nobody};
     try {

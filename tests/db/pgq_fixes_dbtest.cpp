@@ -20,6 +20,7 @@
 namespace {
 
 using namespace std::chrono_literals;
+using pgqpp::test::create_role_once;
 using pgqpp::test::execute;
 using pgqpp::test::query_value;
 using pgqpp::test::template_kind;
@@ -124,13 +125,12 @@ TEST(RotationQueueRowLock, ControlRealPgqWaits) {
 
 // --- rotation and snapshots older than the switch ----------------------------------------
 
-/// Ticks, then reads consumer c's batches to the end: their events' ev_data, in order.
-std::vector<std::string> tick_and_drain(pqxx::connection& conn) {
-    execute(conn, "select pgq.ticker('oq')");
+/// Reads consumer c's batches of @p queue to the end: their events' ev_data, in order.
+std::vector<std::string> drain(pqxx::connection& conn, const std::string& queue) {
     std::vector<std::string> data;
     for (;;) {
         pqxx::work tx{conn};
-        const pqxx::row next = tx.exec1("select pgq.next_batch('oq', 'c')");
+        const pqxx::row next = tx.exec_params1("select pgq.next_batch($1, 'c')", queue);
         if (next[0].is_null()) return data;
         const long batch = next[0].as<long>();
         for (const auto& row : tx.exec_params("select ev_data from pgq.get_batch_events($1)", batch))
@@ -138,6 +138,12 @@ std::vector<std::string> tick_and_drain(pqxx::connection& conn) {
         tx.exec_params("select pgq.finish_batch($1)", batch);
         tx.commit();
     }
+}
+
+/// Ticks queue "oq", then drain()s it.
+std::vector<std::string> tick_and_drain(pqxx::connection& conn) {
+    execute(conn, "select pgq.ticker('oq')");
+    return drain(conn, "oq");
 }
 
 /// Ticks and lets consumer c read until its last tick's snapshot is past the queue's step 2:
@@ -186,12 +192,6 @@ bool rotate_as_admin(test_database& db) {
                                     " where queue_name = 'oq'");
 }
 
-void create_admin_role(pqxx::connection& conn) {
-    // roles are cluster-wide and the ours/control tests may run at the same time
-    execute(conn, "do $$ begin create role pgqpp_test_admin login in role pgq_admin;"
-                  " exception when duplicate_object or unique_violation then null; end $$");
-}
-
 struct old_snapshot_outcome {
     std::vector<std::string> delivered;
     bool step2_while_open = false;  ///< step 2 recorded while the producer was open
@@ -202,7 +202,7 @@ struct old_snapshot_outcome {
 /// meanwhile, then reads on.
 old_snapshot_outcome event_of_a_snapshot_older_than_the_switch(test_database& db) {
     pqxx::connection conn{db.conninfo()};
-    create_admin_role(conn);
+    create_role_once(conn, "pgqpp_test_admin", "login in role pgq_admin");
     make_rotating_queue(conn);
 
     pqxx::connection producer_conn{db.conninfo()};
@@ -246,7 +246,7 @@ TEST(RotationOldSnapshot, ControlRealPgqLosesTheEvent) {
 /// in between.
 std::vector<std::string> rows_loaded_after_the_switch(test_database& db) {
     pqxx::connection conn{db.conninfo()};
-    create_admin_role(conn);
+    create_role_once(conn, "pgqpp_test_admin", "login in role pgq_admin");
     make_rotating_queue(conn);
     pqxx::connection producer_conn{db.conninfo()};
     pqxx::work producer{producer_conn};
@@ -331,16 +331,8 @@ std::string events_around_a_tick_going_back(test_database& db) {
     execute(conn, "select pgq.insert_event('xq', 't', 'B')");
     execute(conn, "select pgq.ticker('xq', 11, now(), 2)");
     std::string got;
-    for (;;) {
-        pqxx::work tx{conn};
-        const pqxx::row next = tx.exec1("select pgq.next_batch('xq', 'c')");
-        if (next[0].is_null()) return got;
-        for (const auto& row : tx.exec_params("select ev_data from pgq.get_batch_events($1)",
-                                              next[0].as<long>()))
-            got += row[0].as<std::string>();
-        tx.exec_params("select pgq.finish_batch($1)", next[0].as<long>());
-        tx.commit();
-    }
+    for (const auto& data : drain(conn, "xq")) got += data;
+    return got;
 }
 
 TEST(ExternalTicker, OursRefusesATickIdBelowTheNewest) {
@@ -650,9 +642,7 @@ TEST(SecurityDefiner, EveryFunctionPinsItsSearchPath) {
 bool definer_code_used_callers_function(test_database& db) {
     pqxx::connection conn{db.conninfo()};
     execute(conn, "select pgq.create_queue('sq')");
-    // roles are cluster-wide and the ours/control tests may run at the same time
-    execute(conn, "do $$ begin create role pgqpp_mallory;"
-                  " exception when duplicate_object or unique_violation then null; end $$");
+    create_role_once(conn, "pgqpp_mallory");
     execute(conn, "grant pgq_writer to pgqpp_mallory");
     execute(conn, "create schema mallory authorization pgqpp_mallory");
     execute(conn, "set role pgqpp_mallory;"

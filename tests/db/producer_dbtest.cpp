@@ -240,9 +240,7 @@ TEST_P(Producer, CopyIsNotUsedWhereItWouldBypassThePerTransactionLimit) {
 }
 
 TEST_P(Producer, WriterRoleUsesAPathItIsAllowedTo) {
-    // Roles are cluster-wide and tests run in parallel: create it once, whoever is first.
-    execute(conn_, "do $$ begin create role pgqpp_test_writer login in role pgq_writer;"
-                   " exception when duplicate_object or unique_violation then null; end $$");
+    pgqpp::test::create_role_once(conn_, "pgqpp_test_writer", "login in role pgq_writer");
     execute(conn_, "grant usage on schema pgq to pgqpp_test_writer");
     const std::string writer = db_.conninfo() + " user=pgqpp_test_writer";
     pqxx::connection wconn{writer};

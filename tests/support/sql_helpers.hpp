@@ -1,6 +1,6 @@
 /// @file sql_helpers.hpp
 /// Small conveniences for tests that drive pgq through SQL: one-value queries in their own
-/// transaction, and recognising "this statement waited on a lock and timed out".
+/// transaction, roles, and recognising "this statement waited on a lock and timed out".
 #pragma once
 
 #include <pqxx/pqxx>
@@ -31,6 +31,14 @@ void execute(pqxx::connection& conn, const std::string& sql, Args&&... args) {
     else
         tx.exec_params(sql, std::forward<Args>(args)...);
     tx.commit();
+}
+
+/// Creates role @p name with @p options (e.g. "login in role pgq_writer") unless it exists.
+/// Roles are cluster-wide and tests run in parallel: whoever comes first creates it.
+inline void create_role_once(pqxx::connection& conn, const std::string& name,
+                             const std::string& options = "") {
+    execute(conn, "do $$ begin create role " + conn.quote_name(name) + " " + options +
+                      "; exception when duplicate_object or unique_violation then null; end $$");
 }
 
 /// True if @p error is PostgreSQL's statement_timeout or lock_timeout cancellation.
