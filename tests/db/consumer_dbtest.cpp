@@ -651,10 +651,11 @@ TEST_P(ConsumerTest, RemoteRetriesAndDeadLettersCommitWithTheBatchInTheTarget) {
     EXPECT_EQ(count("select count(*) from pgq.retry_queue "
                     "where ev_retry_after > now() + interval '500 seconds'"),
               10);
-    if (dead_letters)
+    if (dead_letters) {
         EXPECT_EQ(count("select count(*) from pgq.dead_letter_list('q', 'c1') "
                         "where dl_reason = 'bad'"),
                   10);
+    }
     EXPECT_EQ(remote.target_count("select count(*) from sink"), 100 - recorded);
 
     // The next batch done forgets them (and keeps its own: 0 retried, 5 dead on ours).
